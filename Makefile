@@ -1,0 +1,52 @@
+# mobile-mm-llm: one Makefile for building, testing and benchmarking.
+# `make test` is what CI runs (.ci/run): it installs what the tests need on a
+# fresh Debian machine, then runs gofmt, go vet, the native tests and the arm64
+# tests under qemu-user.
+
+GO      ?= go
+PKGS    ?= ./...
+BENCH   ?= .
+BENCHTIME ?= 1s
+COUNT   ?= 1
+
+.PHONY: all build test test-native test-arm64 fmt-check vet deps run bench bench-kernels clean
+
+all: build
+
+build:
+	$(GO) build ./...
+
+## test: everything CI checks (formatting, vet, native tests, arm64 tests under qemu)
+test: deps fmt-check vet test-native test-arm64
+
+deps:
+	@bash scripts/deps.sh
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null; git ls-files --others --exclude-standard '*.go' 2>/dev/null)); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+	GOARCH=arm64 $(GO) vet ./engine/quant/ ./engine/kernels/
+
+test-native:
+	$(GO) test -count=1 $(PKGS)
+
+## test-arm64: the arm64 (NEON) kernels, run under qemu-user emulation
+test-arm64:
+	GOARCH=arm64 $(GO) test -count=1 -exec qemu-aarch64-static ./engine/quant/ ./engine/kernels/
+
+## run: the main job (the inference server, once it exists)
+run:
+	$(GO) run ./cmd/mmllm serve
+
+## bench: all benchmarks; narrow with BENCH=regex, e.g. make bench BENCH=GEMV
+bench:
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -count $(COUNT) $(PKGS)
+
+bench-kernels:
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -count $(COUNT) ./engine/kernels/
+
+clean:
+	$(GO) clean -testcache

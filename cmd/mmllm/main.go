@@ -1,0 +1,49 @@
+// Command mmllm is the command-line entry point of mobile-mm-llm: it runs
+// the inference server, inspects the engine's kernels, and (as the issues
+// land) quantizes models, runs inference and checks stacks against policy.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/mobile-mm-llm/mobile-mm-llm/cmd/mmllm/internal/kernelscmd"
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := newRoot().ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "mmllm:", err)
+		os.Exit(1)
+	}
+}
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "mmllm",
+		Short:         "Run and deploy a small INT2 multimodal LLM",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(kernelscmd.New(), newServe())
+	return root
+}
+
+// newServe is the server's command; the server itself arrives with the
+// inference API issue, so for now it says so and fails.
+func newServe() *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Run the inference API server (not built yet)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return errors.New("the inference server is not built yet (see the inference API issue); " +
+				"`mmllm kernels` shows the engine's kernels on this machine")
+		},
+	}
+}

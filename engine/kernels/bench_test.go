@@ -1,0 +1,154 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/mobile-mm-llm/mobile-mm-llm/engine/quant"
+)
+
+// benchShapes are the weight matrices of SmolLM2-135M/360M and SigLIP-B/16
+// (rows × cols = outputs × inputs), the 49152×576 output head, llama.cpp's
+// perf-suite shape (4096×14336, see docs/kernels.md) and one matrix far
+// larger than this machine's 32 MiB last-level cache.
+var benchShapes = []struct {
+	name       string
+	rows, cols int
+	big        bool // larger than the LLC in int2
+}{
+	{"576x576", 576, 576, false},
+	{"1536x576", 1536, 576, false},
+	{"576x1536", 576, 1536, false},
+	{"960x2560", 960, 2560, false},
+	{"2560x960", 2560, 960, false},
+	{"768x3072", 768, 3072, false},
+	{"3072x768", 3072, 768, false},
+	{"49152x576", 49152, 576, false},
+	{"4096x14336", 4096, 14336, false},
+	{"16384x16384", 16384, 16384, true},
+}
+
+// benchImpls returns the supported Impls: all of them, or only the default
+// one when short is set (make bench runs every Impl).
+func benchImpls() []*Impl {
+	var ims []*Impl
+	for _, im := range Impls() {
+		if im.Supported {
+			ims = append(ims, im)
+		}
+	}
+	return ims
+}
+
+func reportWeights(b *testing.B, m *Matrix, vectors int) {
+	s := b.Elapsed().Seconds()
+	weights := float64(m.Rows) * float64(m.Cols) * float64(b.N)
+	b.ReportMetric(weights*float64(vectors)/s, "weights/s")
+	b.ReportMetric(float64(m.Bytes())*float64(b.N)/s/1e9, "GB/s")
+	b.ReportMetric(float64(8*m.Bytes())/float64(m.Rows*m.Cols), "bits/weight")
+}
+
+// BenchmarkGEMV measures one-token matrix-vector products per format,
+// Impl and thread count.
+func BenchmarkGEMV(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, f := range grouped {
+		for _, s := range benchShapes {
+			if f != quant.Int2 && s.big {
+				continue
+			}
+			m := randomMatrix(b, rng, f, s.rows, s.cols)
+			x := randomQ8(b, rng, s.cols, 1)
+			out := make([]float32, s.rows)
+			for _, im := range benchImpls() {
+				for _, threads := range []int{1, 2} {
+					b.Run(fmt.Sprintf("%s/%s/t%d/%s", f, im.Name, threads, s.name), func(b *testing.B) {
+						p := NewPool(threads, im)
+						defer p.Close()
+						for b.Loop() {
+							_ = p.GEMV(m, x, out)
+						}
+						reportWeights(b, m, 1)
+					})
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkGEMM measures prompt-sized products (several activation vectors).
+func BenchmarkGEMM(b *testing.B) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	for _, s := range benchShapes[:7] {
+		m := randomMatrix(b, rng, quant.Int2, s.rows, s.cols)
+		for _, tokens := range []int{4, 64} {
+			xs := make([]*quant.Q8, tokens)
+			for i := range xs {
+				xs[i] = randomQ8(b, rng, s.cols, 1)
+			}
+			out := make([]float32, tokens*s.rows)
+			for _, im := range benchImpls() {
+				b.Run(fmt.Sprintf("int2/%s/t2/%s/n%d", im.Name, s.name, tokens), func(b *testing.B) {
+					p := NewPool(2, im)
+					defer p.Close()
+					for b.Loop() {
+						_ = p.GEMM(m, xs, out)
+					}
+					reportWeights(b, m, tokens)
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkGEMVF32 is the F32 baseline: float weights times float activations.
+func BenchmarkGEMVF32(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, s := range benchShapes {
+		if s.big {
+			continue
+		}
+		w := make([]float32, s.rows*s.cols)
+		for i := range w {
+			w[i] = rng.Float32() - 0.5
+		}
+		m, err := NewMatrix("f32", quant.F32, s.rows, s.cols, f32Bytes(w))
+		if err != nil {
+			b.Fatal(err)
+		}
+		x := make([]float32, s.cols)
+		out := make([]float32, s.rows)
+		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/t%d/%s", Best().Name, threads, s.name), func(b *testing.B) {
+				p := NewPool(threads, Best())
+				defer p.Close()
+				for b.Loop() {
+					_ = p.GEMVF32(m, x, out)
+				}
+				reportWeights(b, m, 1)
+			})
+		}
+	}
+}
+
+// BenchmarkStreamRead measures the streaming-read bandwidth of a buffer in
+// the last-level cache (16 MiB) and of one far larger (256 MiB).
+func BenchmarkStreamRead(b *testing.B) {
+	for _, size := range []int{16 << 20, 256 << 20} {
+		buf := make([]byte, size)
+		for i := range buf {
+			buf[i] = byte(i)
+		}
+		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/t%d/%dMiB", Best().Name, threads, size>>20), func(b *testing.B) {
+				p := NewPool(threads, Best())
+				defer p.Close()
+				for b.Loop() {
+					_ = p.StreamRead(buf)
+				}
+				b.ReportMetric(float64(size)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+			})
+		}
+	}
+}
