@@ -129,7 +129,7 @@ func TestGEMVF32AllImpls(t *testing.T) {
 		rng := rand.New(rand.NewPCG(9, 10))
 		p := NewPool(2, im)
 		defer p.Close()
-		for _, s := range [][2]int{{1, 1}, {1, 7}, {3, 33}, {5, 576}, {17, 1000}} {
+		for _, s := range [][2]int{{1, 1}, {1, 7}, {3, 33}, {5, 576}, {17, 1000}, {4, 15}, {5, 16}, {7, 17}, {4, 31}, {9, 32}} {
 			w := make([]float32, s[0]*s[1])
 			for i := range w {
 				w[i] = rng.Float32()*2 - 1
@@ -225,4 +225,101 @@ func f32Bytes(v []float32) []byte {
 		b[4*i], b[4*i+1], b[4*i+2], b[4*i+3] = byte(u), byte(u>>8), byte(u>>16), byte(u>>24)
 	}
 	return b
+}
+
+// TestGEMVExactAllImpls makes every float operation of the products exact:
+// unit scales and activation scales, offsets of a few steps and widths that
+// keep every partial sum a float32 integer (or sixteenth). Any order of the
+// additions then gives the reference's result exactly, so a wrong integer
+// sum cannot hide in the tolerance. Codes and activations reach their
+// extremes, activation -128 included (QuantizeQ8Ref never produces it).
+func TestGEMVExactAllImpls(t *testing.T) {
+	supportedImpls(t, func(t *testing.T, im *Impl) {
+		rng := rand.New(rand.NewPCG(13, 14))
+		p := NewPool(2, im)
+		defer p.Close()
+		random := func(int) int8 { return int8(rng.Uint32()) }
+		cases := []struct {
+			name string
+			code func() byte
+			act  func(i int) int8
+		}{
+			{"random", func() byte { return byte(rng.Uint32()) }, random},
+			{"max-codes", func() byte { return 0xff }, func(int) int8 { return -128 }},
+			{"zero-codes", func() byte { return 0 }, func(int) int8 { return -128 }},
+			{"alternating", func() byte { return 0xff }, func(i int) int8 { return int8(-128 + 255*(i%2)) }},
+		}
+		for _, f := range grouped {
+			for _, s := range [][2]int{{1, 32}, {4, 64}, {3, 96}, {5, 160}, {8, 128}, {7, 576}, {13, 288}} {
+				for _, c := range cases {
+					m := unitScaleMatrix(t, rng, f, s[0], s[1], c.code)
+					xs := []*quant.Q8{unitQ8(t, s[1], c.act), unitQ8(t, s[1], random), unitQ8(t, s[1], random)}
+					out := make([]float32, len(xs)*s[0])
+					require.NoError(t, p.GEMV(m, xs[0], out[:s[0]]))
+					for r := 0; r < s[0]; r++ {
+						require.Equal(t, quant.DotRef(m.Row(r), xs[0]), out[r], "%s %s %v GEMV row %d", c.name, f, s, r)
+					}
+					require.NoError(t, p.GEMM(m, xs, out))
+					for tk, x := range xs {
+						for r := 0; r < s[0]; r++ {
+							require.Equal(t, quant.DotRef(m.Row(r), x), out[tk*s[0]+r], "%s %s %v GEMM token %d row %d", c.name, f, s, tk, r)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// unitScaleMatrix fills a matrix with codes from code, every scale 1 and
+// offsets of at most 8 steps.
+func unitScaleMatrix(t testing.TB, rng *rand.Rand, f quant.Format, rows, cols int, code func() byte) *Matrix {
+	rb, err := f.RowBytes(cols)
+	require.NoError(t, err)
+	data := make([]byte, rows*rb)
+	for r := 0; r < rows; r++ {
+		row := quant.Row{Format: f, N: cols, Data: data[r*rb : (r+1)*rb]}
+		for i := range row.Codes() {
+			row.Codes()[i] = code()
+		}
+		for g := range row.Scales() {
+			row.Scales()[g] = 24 << 3 // 2^(24-24) = 1
+		}
+		for g := range row.Offsets() {
+			row.Offsets()[g] = byte(rng.IntN(17) - 8)
+		}
+	}
+	m, err := NewMatrix("unit", f, rows, cols, data)
+	require.NoError(t, err)
+	return m
+}
+
+// unitQ8 returns activations with codes act(i), every D 1 and S the code sum.
+func unitQ8(t testing.TB, n int, act func(i int) int8) *quant.Q8 {
+	q, err := quant.NewQ8(n)
+	require.NoError(t, err)
+	for i := range q.Qs {
+		q.Qs[i] = act(i)
+		q.D[i/quant.GroupSize] = 1
+		q.S[i/quant.GroupSize] += float32(q.Qs[i])
+	}
+	return q
+}
+
+func TestStreamSumAllImpls(t *testing.T) {
+	supportedImpls(t, func(t *testing.T, im *Impl) {
+		rng := rand.New(rand.NewPCG(15, 16))
+		for _, n := range []int{0, 64, 128, 192, 4160} { // multiples of 64, as streamSum requires
+			b := make([]byte, n)
+			for i := range b {
+				b[i] = byte(rng.Uint32())
+			}
+			var want uint64 // the sum of the 64-bit words, mod 2^64
+			for i := 0; i < n; i += 8 {
+				want += uint64(b[i]) | uint64(b[i+1])<<8 | uint64(b[i+2])<<16 | uint64(b[i+3])<<24 |
+					uint64(b[i+4])<<32 | uint64(b[i+5])<<40 | uint64(b[i+6])<<48 | uint64(b[i+7])<<56
+			}
+			require.Equal(t, want, im.streamSum(b), "%d bytes", n)
+		}
+	})
 }

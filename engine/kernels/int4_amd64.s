@@ -1,0 +1,201 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+#include "kernels_amd64.h"
+
+// Int4 kernels. A group's 16 code bytes are 4 dwords c: the low nibbles
+// of dword c are weights 4c..4c+3, the high nibbles weights 16+4c..16+4c+3,
+// so they pair with prepared activation vectors c and 4+c. In-lane 4×4
+// dword transposes of the code vectors bring one group to each lane, in
+// the lane order int4Lanes16/int4Lanes8 (gemv_amd64.go), which VPERMD
+// undoes on the integer sums.
+
+// int4Lanes16<> is int4Lanes16, its own inverse.
+DATA int4Lanes16<>+0(SB)/8, $0x0000000400000000
+DATA int4Lanes16<>+8(SB)/8, $0x0000000c00000008
+DATA int4Lanes16<>+16(SB)/8, $0x0000000500000001
+DATA int4Lanes16<>+24(SB)/8, $0x0000000d00000009
+DATA int4Lanes16<>+32(SB)/8, $0x0000000600000002
+DATA int4Lanes16<>+40(SB)/8, $0x0000000e0000000a
+DATA int4Lanes16<>+48(SB)/8, $0x0000000700000003
+DATA int4Lanes16<>+56(SB)/8, $0x0000000f0000000b
+GLOBL int4Lanes16<>(SB), RODATA|NOPTR, $64
+
+// int4Lanes8Inv<> is the inverse of int4Lanes8.
+DATA int4Lanes8Inv<>+0(SB)/8, $0x0000000400000000
+DATA int4Lanes8Inv<>+8(SB)/8, $0x0000000500000001
+DATA int4Lanes8Inv<>+16(SB)/8, $0x0000000600000002
+DATA int4Lanes8Inv<>+24(SB)/8, $0x0000000700000003
+GLOBL int4Lanes8Inv<>(SB), RODATA|NOPTR, $32
+
+// TRANSPOSE4 transposes the 4×4 dword matrices in each 128-bit lane of
+// a, b, c, d (rows) into the columns T0 = d, T1 = e, T2 = b, T3 = a.
+#define TRANSPOSE4(a, b, c, d, e) \
+	VPUNPCKLDQ  b, a, e \
+	VPUNPCKHDQ  b, a, a \
+	VPUNPCKLDQ  d, c, b \
+	VPUNPCKHDQ  d, c, c \
+	VPUNPCKLQDQ b, e, d \
+	VPUNPCKHQDQ b, e, e \
+	VPUNPCKLQDQ c, a, b \
+	VPUNPCKHQDQ c, a, a
+
+// INT4_DOT16 adds the products of the low and the high nibbles of c with
+// the activation vectors lo and hi to i. Clobbers e.
+#define INT4_DOT16(c, lo, hi, e, i) \
+	VPANDD   Z8, c, e \
+	VPDPBUSD lo, e, i \
+	INT4_HI(c, e) \
+	VPDPBUSD hi, e, i
+
+// INT4_ROW16 adds a row's block of 16 groups (code quarters at c0..c3,
+// masked by K2..K5) to acc; Z0..Z7 hold the prepared activation vectors,
+// Z8 0x0F bytes, Z9 int4Lanes16. Clobbers ta..tg.
+#define INT4_ROW16(c0, c1, c2, c3, sc, off, acc, ta, tb, tc, td, te, tf, tg) \
+	VMOVDQU32.Z c0, K2, ta \
+	VMOVDQU32.Z c1, K3, tb \
+	VMOVDQU32.Z c2, K4, tc \
+	VMOVDQU32.Z c3, K5, td \
+	TRANSPOSE4(ta, tb, tc, td, te) \
+	VPXORD      tf, tf, tf \
+	INT4_DOT16(td, Z0, Z4, tg, tf) \
+	INT4_DOT16(te, Z1, Z5, tg, tf) \
+	INT4_DOT16(tb, Z2, Z6, tg, tf) \
+	INT4_DOT16(ta, Z3, Z7, tg, tf) \
+	VPERMD      tf, Z9, tf \
+	SCALE16(sc, off, acc, tf, tc, tg)
+
+// INT4_TAILMASK sets the masks of a block of r = CX < 16 groups: K1 the
+// first r dword lanes, K2..K5 the first 4r of the 64 code dwords.
+// Clobbers R8, R9.
+#define INT4_TAILMASK \
+	MOVL  $1, R8 \
+	SHLL  CX, R8 \
+	LEAL  -1(R8), R9 \
+	KMOVW R9, K1 \
+	IMULQ R8, R8 \
+	IMULQ R8, R8 \
+	DECQ  R8 \
+	KMOVW R8, K2 \
+	SHRQ  $16, R8 \
+	KMOVW R8, K3 \
+	SHRQ  $16, R8 \
+	KMOVW R8, K4 \
+	SHRQ  $16, R8 \
+	KMOVW R8, K5
+
+// INT4_MASKS sets the masks of a full block.
+#define INT4_MASKS \
+	KXNORW K1, K1, K1 \
+	KXNORW K2, K2, K2 \
+	KXNORW K3, K3, K3 \
+	KXNORW K4, K4, K4 \
+	KXNORW K5, K5, K5
+
+// The hooks of GROUPED_GEMV16 (kernels_amd64.h): tiles of 2 rows.
+#define G16_SETUP \
+	MOVL         $0x0f0f0f0f, R8 \
+	VPBROADCASTD R8, Z8 \
+	VMOVDQU32    int4Lanes16<>(SB), Z9 \
+	MOVQ         $0x1020408000000000, R8 \
+	VPBROADCASTQ R8, Z10
+#define G16_ZERO \
+	VPXORD Z12, Z12, Z12 \
+	VPXORD Z13, Z13, Z13
+#define G16_MASKS INT4_MASKS
+#define G16_TAILMASK INT4_TAILMASK
+#define G16_PREFETCH \
+	PREFETCH8(R14) \
+	PREFETCHT0 512(R14) \
+	ADDQ       $576, R14
+#define G16_TILE \
+	INT4_ROW16(0(SI), 64(SI), 128(SI), 192(SI), (BX), (DI), Z12, Z14, Z15, Z16, Z17, Z18, Z19, Z20) \
+	INT4_ROW16(0(SI)(DX*1), 64(SI)(DX*1), 128(SI)(DX*1), 192(SI)(DX*1), (BX)(DX*1), (DI)(DX*1), Z13, Z21, Z22, Z23, Z24, Z25, Z26, Z27)
+#define G16_REDUCE \
+	REDUCE1_512(Z12, Y12, X12, Y14, X14, (R12)) \
+	REDUCE1_512(Z13, Y13, X13, Y14, X14, 4(R12)) \
+	ADDQ $8, R12
+#define G16_ROW INT4_ROW16(0(SI), 64(SI), 128(SI), 192(SI), (BX), (DI), Z12, Z16, Z17, Z18, Z19, Z20, Z21, Z22)
+
+// INT4_DOT8 adds the products of the low and the high nibbles of c with
+// the activation vectors at lo(AX) and hi(AX) (GROUPED_GEMV8's DOT hooks).
+#define INT4_DOT8(c, lo, hi) \
+	VPAND  Y0, c, Y7 \
+	DOT(lo) \
+	VPSRLD $4, c, Y7 \
+	VPAND  Y0, Y7, Y7 \
+	DOT(hi)
+
+// The hooks of GROUPED_GEMV8 (kernels_amd64.h): the codes of groups 0..7
+// in Y5..Y8 (two groups each), transposed to T0..T3 = Y8, Y9, Y6, Y5 in
+// lane order int4Lanes8; DOT_INIT, DOT(off) and DOT_FINISH sum the
+// products of the codes in Y7 with the activation vector at off(AX) into
+// Y10.
+#define G8_SETUP \
+	MOVL         $0x0f0f0f0f, R8 \
+	MOVQ         R8, X0 \
+	VPBROADCASTD X0, Y0 \
+	VMOVDQU      int4Lanes8Inv<>(SB), Y2
+#define G8_CODES \
+	VMOVDQU (SI), Y5 \
+	VMOVDQU 32(SI), Y6 \
+	VMOVDQU 64(SI), Y7 \
+	VMOVDQU 96(SI), Y8
+#define G8_TAILCODES \
+	SHLQ       $1, R10 \
+	VMOVDQU    (R8)(R10*1), Y9 \
+	VPMASKMOVD (SI), Y9, Y5 \
+	VMOVDQU    32(R8)(R10*1), Y9 \
+	VPMASKMOVD 32(SI), Y9, Y6 \
+	VMOVDQU    64(R8)(R10*1), Y9 \
+	VPMASKMOVD 64(SI), Y9, Y7 \
+	VMOVDQU    96(R8)(R10*1), Y9 \
+	VPMASKMOVD 96(SI), Y9, Y8
+#define G8_DOTS \
+	TRANSPOSE4(Y5, Y6, Y7, Y8, Y9) \
+	DOT_INIT \
+	INT4_DOT8(Y8, 0, 128) \
+	INT4_DOT8(Y9, 32, 160) \
+	INT4_DOT8(Y6, 64, 192) \
+	INT4_DOT8(Y5, 96, 224) \
+	DOT_FINISH \
+	VPERMD Y10, Y2, Y10
+
+// High nibbles with a shift.
+#define INT4_HI(c, e) VPSRLD $4, c, e; VPANDD Z8, e, e
+
+// func int4GEMVx16(codes, scales, offs *byte, stride, rows, groups int, act *byte, out *float32)
+TEXT ·int4GEMVx16(SB), NOSPLIT, $0-64
+	GROUPED_GEMV16(2, 256, 4)
+
+#undef INT4_HI
+
+// High nibbles with GF2P8AFFINEQB (Z10 moves bits 7..4 to 3..0).
+#define INT4_HI(c, e) VGF2P8AFFINEQB $0, Z10, c, e
+
+// func int4GEMVx16GFNI(codes, scales, offs *byte, stride, rows, groups int, act *byte, out *float32)
+TEXT ·int4GEMVx16GFNI(SB), NOSPLIT, $0-64
+	GROUPED_GEMV16(2, 256, 4)
+
+// AVX-VNNI dot products: Y10 += Y7 (u8) · Y11 (s8).
+#define DOT_INIT VPXOR Y10, Y10, Y10
+#define DOT(off) VMOVDQU off(AX), Y11; VNNIY(10, 7, 11)
+#define DOT_FINISH
+
+// func int4GEMVx8VNNI(codes, scales, offs *byte, stride, rows, groups int, act *byte, out *float32)
+TEXT ·int4GEMVx8VNNI(SB), NOSPLIT, $0-64
+	GROUPED_GEMV8(128, 4, Y10)
+
+#undef DOT_INIT
+#undef DOT
+#undef DOT_FINISH
+
+// AVX2 dot products: int16 pair sums (at most 8·2·15·128 = 30720, no
+// saturation) in Y14, widened to int32 by VPMADDWD with ones.
+#define DOT_INIT VPXOR Y14, Y14, Y14
+#define DOT(off) VPMADDUBSW off(AX), Y7, Y11; VPADDW Y11, Y14, Y14
+#define DOT_FINISH VPMADDWD Y3, Y14, Y10
+
+// func int4GEMVx8(codes, scales, offs *byte, stride, rows, groups int, act *byte, out *float32)
+TEXT ·int4GEMVx8(SB), NOSPLIT, $0-64
+	GROUPED_GEMV8(128, 4, Y10)
