@@ -1,0 +1,176 @@
+// Package cache is the server's Redis result cache. Only deterministic
+// (greedy) generations are cached, keyed by a SHA-256 of everything that
+// decides their output. Redis is an optimisation, never a dependency: every
+// operation has a short timeout, and after a failure the cache stays out of
+// the way for a cool-down, so a down or slow Redis costs at most one timeout
+// now and then while requests carry on uncached.
+package cache
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/mobile-mm-llm/mobile-mm-llm/server/api"
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
+)
+
+// ErrUnavailable is returned, without asking Redis, during the cool-down
+// that follows a failed operation.
+var ErrUnavailable = errors.New("cache: redis unavailable (cooling down after an error)")
+
+// Defaults for Options' zero values.
+const (
+	DefaultTimeout  = 50 * time.Millisecond
+	DefaultTTL      = time.Hour
+	DefaultCooldown = time.Second
+	DefaultPrefix   = "mmllm:result:"
+)
+
+// Options tune the cache; zero values take the defaults above.
+type Options struct {
+	// Timeout bounds each Redis operation.
+	Timeout time.Duration
+	// TTL is how long an entry lives.
+	TTL time.Duration
+	// Cooldown is how long the cache is skipped after a failure (< 0: never
+	// skipped).
+	Cooldown time.Duration
+	// Prefix starts every key.
+	Prefix string
+}
+
+// Cache stores generation results in Redis. It is safe for concurrent use.
+type Cache struct {
+	rdb       redis.UniversalClient
+	opts      Options
+	downUntil atomic.Int64 // unix nanoseconds; 0 when healthy
+}
+
+// New returns a cache over rdb. The client must honour context deadlines
+// (redis.Options.ContextTimeoutEnabled), or Timeout cannot cut a slow Redis
+// short; NewClient builds such a client.
+func New(rdb redis.UniversalClient, opts Options) (*Cache, error) {
+	if rdb == nil {
+		return nil, errors.New("cache: nil redis client")
+	}
+	if opts.Timeout < 0 || opts.TTL < 0 {
+		return nil, fmt.Errorf("cache: negative timeout %v or TTL %v", opts.Timeout, opts.TTL)
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	if opts.TTL == 0 {
+		opts.TTL = DefaultTTL
+	}
+	if opts.Cooldown == 0 {
+		opts.Cooldown = DefaultCooldown
+	}
+	if opts.Prefix == "" {
+		opts.Prefix = DefaultPrefix
+	}
+	return &Cache{rdb: rdb, opts: opts}, nil
+}
+
+// NewClient returns a Redis client for addr ("host:port" or a redis:// or
+// rediss:// URL) whose dials, reads and writes give up after timeout, that
+// honours context deadlines and never retries: what a cache that must not
+// slow requests down needs.
+func NewClient(addr string, timeout time.Duration) (*redis.Client, error) {
+	if timeout <= 0 {
+		return nil, fmt.Errorf("cache: redis timeout %v must be positive", timeout)
+	}
+	opt := &redis.Options{Addr: addr}
+	if strings.Contains(addr, "://") {
+		var err error
+		if opt, err = redis.ParseURL(addr); err != nil {
+			return nil, fmt.Errorf("cache: redis address %q: %w", addr, err)
+		}
+	}
+	opt.DialTimeout = timeout
+	opt.ReadTimeout = timeout
+	opt.WriteTimeout = timeout
+	opt.PoolTimeout = timeout
+	opt.ContextTimeoutEnabled = true
+	opt.MaxRetries = -1
+	opt.DisableIdentity = true
+	opt.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+	return redis.NewClient(opt), nil
+}
+
+// Cacheable reports whether req's result may be cached: only greedy
+// decoding gives the same answer every time.
+func Cacheable(req api.GenerateRequest) bool { return req.Sampling.Greedy() }
+
+// entry is the stored form of a result (timings are not kept: a hit took
+// none of them).
+type entry struct {
+	Text             string `json:"text"`
+	PromptTokens     int    `json:"prompt_tokens"`
+	CompletionTokens int    `json:"completion_tokens"`
+	FinishReason     string `json:"finish_reason"`
+}
+
+// Get returns the result stored under key; found is false on a miss. An
+// error means Redis failed (or is cooling down) and the caller should go on
+// without the cache.
+func (c *Cache) Get(ctx context.Context, key Key) (res api.GenerateResult, found bool, err error) {
+	if err := c.available(); err != nil {
+		return res, false, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	defer cancel()
+	raw, err := c.rdb.Get(ctx, c.opts.Prefix+key.String()).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return res, false, nil
+	}
+	if err != nil {
+		return res, false, c.failed("get", err)
+	}
+	var e entry
+	if err := json.Unmarshal(raw, &e); err != nil {
+		// A corrupt entry is a miss; the next Set replaces it.
+		return res, false, fmt.Errorf("cache: entry %s is not valid JSON: %w", key, err)
+	}
+	return api.GenerateResult{Text: e.Text, PromptTokens: e.PromptTokens,
+		CompletionTokens: e.CompletionTokens, FinishReason: e.FinishReason}, true, nil
+}
+
+// Set stores res under key for the TTL.
+func (c *Cache) Set(ctx context.Context, key Key, res api.GenerateResult) error {
+	if err := c.available(); err != nil {
+		return err
+	}
+	raw, err := json.Marshal(entry{Text: res.Text, PromptTokens: res.PromptTokens,
+		CompletionTokens: res.CompletionTokens, FinishReason: res.FinishReason})
+	if err != nil {
+		return fmt.Errorf("cache: encoding entry %s: %w", key, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	defer cancel()
+	if err := c.rdb.Set(ctx, c.opts.Prefix+key.String(), raw, c.opts.TTL).Err(); err != nil {
+		return c.failed("set", err)
+	}
+	return nil
+}
+
+// available returns ErrUnavailable during a cool-down.
+func (c *Cache) available() error {
+	if until := c.downUntil.Load(); until != 0 && time.Now().UnixNano() < until {
+		return ErrUnavailable
+	}
+	return nil
+}
+
+// failed starts a cool-down and wraps err.
+func (c *Cache) failed(op string, err error) error {
+	if c.opts.Cooldown > 0 {
+		c.downUntil.Store(time.Now().Add(c.opts.Cooldown).UnixNano())
+	}
+	return fmt.Errorf("cache: redis %s: %w", op, err)
+}

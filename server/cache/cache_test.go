@@ -1,0 +1,226 @@
+package cache
+
+import (
+	"context"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/mobile-mm-llm/mobile-mm-llm/server/api"
+	"github.com/mobile-mm-llm/mobile-mm-llm/server/internal/redistest"
+	"github.com/stretchr/testify/require"
+)
+
+func baseRequest() api.GenerateRequest {
+	return api.GenerateRequest{
+		Model:    "m",
+		Task:     api.TaskVQA,
+		Prompt:   "what is this?",
+		Images:   []*api.Image{{Format: "png", Data: []byte{1, 2, 3}}},
+		Sampling: api.Sampling{MaxTokens: 64},
+	}
+}
+
+func TestKeyForSeparatesEverythingThatChangesTheAnswer(t *testing.T) {
+	base := KeyFor(baseRequest(), "r1")
+	require.Equal(t, base, KeyFor(baseRequest(), "r1"), "the key must be deterministic")
+	for _, tc := range []struct {
+		name   string
+		rev    string
+		change func(*api.GenerateRequest)
+	}{
+		{"model", "r1", func(r *api.GenerateRequest) { r.Model = "m2" }},
+		{"revision", "r2", func(*api.GenerateRequest) {}},
+		{"task", "r1", func(r *api.GenerateRequest) { r.Task = api.TaskCaption }},
+		{"prompt", "r1", func(r *api.GenerateRequest) { r.Prompt = "what is that?" }},
+		{"image bytes", "r1", func(r *api.GenerateRequest) { r.Images[0].Data = []byte{1, 2, 4} }},
+		{"second image", "r1", func(r *api.GenerateRequest) { r.Images = append(r.Images, &api.Image{Data: []byte{9}}) }},
+		{"max tokens", "r1", func(r *api.GenerateRequest) { r.Sampling.MaxTokens = 65 }},
+		{"stop", "r1", func(r *api.GenerateRequest) { r.Sampling.Stop = []string{"."} }},
+		{"temperature", "r1", func(r *api.GenerateRequest) { r.Sampling.Temperature = 0.5 }},
+		{"messages", "r1", func(r *api.GenerateRequest) {
+			r.Messages = []api.Message{{Role: "user", Parts: []api.Part{{Kind: api.PartText, Text: "hi"}}}}
+		}},
+		// Moving bytes between neighbouring fields must change the key.
+		{"field boundary", "1", func(r *api.GenerateRequest) { r.Model = "mr" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := baseRequest()
+			tc.change(&req)
+			require.NotEqual(t, base, KeyFor(req, tc.rev))
+		})
+	}
+}
+
+func TestKeyForChatMessages(t *testing.T) {
+	msg := func(role, text string, kind api.PartKind, img int) api.GenerateRequest {
+		r := baseRequest()
+		r.Task = api.TaskChat
+		r.Messages = []api.Message{{Role: role, Parts: []api.Part{{Kind: kind, Text: text, Image: img}}}}
+		return r
+	}
+	base := KeyFor(msg("user", "hi", api.PartText, 0), "")
+	require.NotEqual(t, base, KeyFor(msg("system", "hi", api.PartText, 0), ""))
+	require.NotEqual(t, base, KeyFor(msg("user", "ho", api.PartText, 0), ""))
+	require.NotEqual(t, base, KeyFor(msg("user", "hi", api.PartImage, 0), ""))
+	require.NotEqual(t, KeyFor(msg("user", "", api.PartImage, 0), ""), KeyFor(msg("user", "", api.PartImage, 1), ""))
+}
+
+func TestKeyForIgnoresSamplingKnobsOnlyWhenGreedy(t *testing.T) {
+	knobs := func(r *api.GenerateRequest) { r.Sampling.Seed, r.Sampling.TopK, r.Sampling.TopP = 7, 40, 0.9 }
+	greedy := baseRequest()
+	withKnobs := baseRequest()
+	knobs(&withKnobs)
+	require.Equal(t, KeyFor(greedy, ""), KeyFor(withKnobs, ""), "seed, top-k and top-p cannot change a greedy answer")
+	require.True(t, Cacheable(greedy))
+
+	sampled := baseRequest()
+	sampled.Sampling.Temperature = 0.7
+	sampledKnobs := sampled
+	knobs(&sampledKnobs)
+	require.NotEqual(t, KeyFor(sampled, ""), KeyFor(sampledKnobs, ""))
+	require.False(t, Cacheable(sampled))
+}
+
+func newCache(t *testing.T, addr string, opts Options) *Cache {
+	t.Helper()
+	rdb, err := NewClient(addr, 200*time.Millisecond)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = rdb.Close() })
+	c, err := New(rdb, opts)
+	require.NoError(t, err)
+	return c
+}
+
+var result = api.GenerateResult{Text: "a cat", PromptTokens: 12, CompletionTokens: 3, FinishReason: "stop",
+	Timings: api.Timings{Decode: time.Second}}
+
+func TestSetGetRoundTrip(t *testing.T) {
+	mr := miniredis.RunT(t)
+	c := newCache(t, mr.Addr(), Options{TTL: time.Minute})
+	ctx := context.Background()
+	key := KeyFor(baseRequest(), "")
+
+	_, found, err := c.Get(ctx, key)
+	require.NoError(t, err)
+	require.False(t, found)
+
+	require.NoError(t, c.Set(ctx, key, result))
+	got, found, err := c.Get(ctx, key)
+	require.NoError(t, err)
+	require.True(t, found)
+	want := result
+	want.Timings = api.Timings{} // a hit took no engine time
+	require.Equal(t, want, got)
+
+	require.Equal(t, time.Minute, mr.TTL(DefaultPrefix+key.String()))
+	mr.FastForward(2 * time.Minute)
+	_, found, err = c.Get(ctx, key)
+	require.NoError(t, err)
+	require.False(t, found, "the entry must expire after its TTL")
+}
+
+func TestCorruptEntryIsAnErrorNotAHit(t *testing.T) {
+	mr := miniredis.RunT(t)
+	c := newCache(t, mr.Addr(), Options{})
+	key := KeyFor(baseRequest(), "")
+	require.NoError(t, mr.Set(DefaultPrefix+key.String(), "not json"))
+	_, found, err := c.Get(context.Background(), key)
+	require.Error(t, err)
+	require.False(t, found)
+}
+
+func TestRedisDownCoolsDownThenRecovers(t *testing.T) {
+	mr := miniredis.RunT(t)
+	c := newCache(t, mr.Addr(), Options{Cooldown: 50 * time.Millisecond})
+	ctx := context.Background()
+	key := KeyFor(baseRequest(), "")
+	require.NoError(t, c.Set(ctx, key, result))
+
+	mr.Close()
+	_, _, err := c.Get(ctx, key)
+	require.Error(t, err)
+	require.NotErrorIs(t, err, ErrUnavailable)
+	_, _, err = c.Get(ctx, key)
+	require.ErrorIs(t, err, ErrUnavailable, "the cache must skip Redis during the cool-down")
+	require.ErrorIs(t, c.Set(ctx, key, result), ErrUnavailable)
+
+	require.NoError(t, mr.Restart())
+	time.Sleep(60 * time.Millisecond)
+	_, found, err := c.Get(ctx, key)
+	require.NoError(t, err)
+	require.True(t, found)
+}
+
+// silentServer accepts connections and never answers: a Redis that hangs.
+func silentServer(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, conn)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	return l.Addr().String()
+}
+
+func TestSlowRedisTimesOut(t *testing.T) {
+	c := newCache(t, silentServer(t), Options{Timeout: 30 * time.Millisecond})
+	start := time.Now()
+	_, found, err := c.Get(context.Background(), KeyFor(baseRequest(), ""))
+	require.Error(t, err)
+	require.False(t, found)
+	require.Less(t, time.Since(start), time.Second, "a hung Redis must cost about one timeout")
+}
+
+func TestNewValidates(t *testing.T) {
+	_, err := New(nil, Options{})
+	require.Error(t, err)
+	_, err = NewClient("127.0.0.1:1", 0)
+	require.Error(t, err)
+	_, err = NewClient("redis://[bad", time.Second)
+	require.Error(t, err)
+	rdb, err := NewClient("redis://127.0.0.1:6390/2", time.Second)
+	require.NoError(t, err)
+	require.Equal(t, "127.0.0.1:6390", rdb.Options().Addr)
+	require.Equal(t, 2, rdb.Options().DB)
+	require.NoError(t, rdb.Close())
+}
+
+func TestRealRedisServer(t *testing.T) {
+	srv := redistest.Start(t)
+	c := newCache(t, srv.Addr, Options{})
+	ctx := context.Background()
+	key := KeyFor(baseRequest(), "")
+	require.NoError(t, c.Set(ctx, key, result))
+	got, found, err := c.Get(ctx, key)
+	require.NoError(t, err)
+	require.True(t, found)
+	require.Equal(t, result.Text, got.Text)
+
+	srv.Stop()
+	start := time.Now()
+	_, found, err = c.Get(ctx, key)
+	require.Error(t, err)
+	require.False(t, found)
+	require.Less(t, time.Since(start), time.Second)
+}
