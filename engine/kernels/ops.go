@@ -7,17 +7,21 @@ import (
 )
 
 // minParallelBytes is the weight size below which a product runs on the
-// calling goroutine alone: waking workers costs more than it saves.
-const minParallelBytes = 64 << 10
+// calling goroutine alone. Measured on the 2-vCPU benchmark machine with the
+// AVX-512 kernels (docs/kernels.md): up to 960×2560 Int2 (768 KiB, ~15 µs
+// on one core) a second thread made the product slower, not faster.
+const minParallelBytes = 1 << 20
 
-// rowChunk returns the rows per work item for a matrix: about 8 items per
-// thread for balance, a multiple of 4 (the SIMD kernels' row tile).
+// rowChunk returns the rows per work item for a matrix: about 4 items per
+// thread, so a thread that starts late or is interrupted leaves its share to
+// the others, yet few enough that each item's activation preparation stays
+// small; a multiple of 4, the SIMD kernels' row tile.
 func (p *Pool) rowChunk(m *Matrix) int {
 	if m.Bytes() < minParallelBytes {
 		return m.Rows
 	}
-	c := m.Rows / (8 * p.threads)
-	return max(4, c&^3)
+	c := (m.Rows + 4*p.threads - 1) / (4 * p.threads)
+	return (c + 3) &^ 3
 }
 
 // QuantizeQ8 quantizes activations x into q with the pool's kernels.
