@@ -4,11 +4,8 @@ import (
 	"encoding/binary"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"testing"
 
-	gguf "github.com/gpustack/gguf-parser-go"
 	"github.com/stretchr/testify/require"
 )
 
@@ -542,58 +539,3 @@ func TestQuantizeQ8_0RefRoundTrip(t *testing.T) {
 	}
 }
 
-// ggufTensorBytes returns the raw bytes and ggml type of the named tensor
-// in a GGUF file, using gguf-parser-go only to locate it.
-func ggufTensorBytes(t *testing.T, path, name string) ([]byte, GGMLType, int) {
-	t.Helper()
-	f, err := gguf.ParseGGUFFile(path, gguf.SkipLargeMetadata())
-	require.NoError(t, err, path)
-	info, ok := f.TensorInfos.Get(name)
-	require.True(t, ok, "%s: tensor %s", path, name)
-	typ := GGMLType(info.Type)
-	n := int(info.Elements())
-	size, err := typ.RowBytes(n)
-	require.NoError(t, err, "%s: tensor %s", path, name)
-	fh, err := os.Open(path)
-	require.NoError(t, err)
-	defer fh.Close()
-	raw := make([]byte, size)
-	_, err = fh.ReadAt(raw, f.TensorDataStartOffset+int64(info.Offset))
-	require.NoError(t, err, "%s: tensor %s", path, name)
-	return raw, typ, n
-}
-
-// llama-quantize made the Q8_0 file from the F32 one with ggml's reference
-// Q8_0 quantizer, so QuantizeQ8_0Ref must reproduce its bytes exactly.
-func TestQuantizeQ8_0RefMatchesLlamaQuantize(t *testing.T) {
-	dir := filepath.Join("..", "..", "testdata", "llamacpp")
-	f32Path := filepath.Join(dir, "tiny-llama-gpt2vocab-f32.gguf")
-	q8Path := filepath.Join(dir, "tiny-llama-gpt2vocab-q8_0.gguf")
-	for _, name := range []string{"blk.0.attn_q.weight", "blk.1.ffn_down.weight", "token_embd.weight"} {
-		rawF32, typF32, n := ggufTensorBytes(t, f32Path, name)
-		rawQ8, typQ8, nQ8 := ggufTensorBytes(t, q8Path, name)
-		require.Equal(t, GGMLF32, typF32, name)
-		require.Equal(t, GGMLQ8_0, typQ8, name)
-		require.Equal(t, n, nQ8, name)
-
-		x := decode(t, GGMLF32, rawF32, n)
-		ours := make([]byte, len(rawQ8))
-		require.NoError(t, QuantizeQ8_0Ref(x, ours), name)
-		for i := range rawQ8 {
-			if rawQ8[i] != ours[i] {
-				blk := i / BlockQ8_0Size
-				require.Failf(t, "quantized bytes differ from llama-quantize's", "%s: block %d byte %d: llama-quantize % x, ours % x", name, blk, i%BlockQ8_0Size,
-					rawQ8[blk*BlockQ8_0Size:(blk+1)*BlockQ8_0Size], ours[blk*BlockQ8_0Size:(blk+1)*BlockQ8_0Size])
-			}
-		}
-
-		theirs := decode(t, GGMLQ8_0, rawQ8, n)
-		requireSameFloats(t, decode(t, GGMLQ8_0, ours, n), theirs, name)
-		for i, v := range x { // sanity: within d/2 plus the f16 rounding of d
-			d := float64(f16(le16(rawQ8[i/QK8_0*BlockQ8_0Size:])))
-			if err := math.Abs(float64(v) - float64(theirs[i])); err > 0.57*d {
-				require.Failf(t, "dequantized value too far", "%s element %d: %v decoded as %v (d %g)", name, i, v, theirs[i], d)
-			}
-		}
-	}
-}

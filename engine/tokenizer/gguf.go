@@ -1,15 +1,13 @@
 package tokenizer
 
-// This file is the only one that knows how GGUF metadata is read; it uses
-// github.com/gpustack/gguf-parser-go until the engine's own engine/gguf
-// package can take its place.
+// This file is the only one that knows how GGUF metadata is read.
 
 import (
 	"errors"
 	"fmt"
 	"math"
 
-	gguf "github.com/gpustack/gguf-parser-go"
+	"github.com/mobile-mm-llm/mobile-mm-llm/engine/gguf"
 )
 
 // GGUF metadata keys of the tokenizer.
@@ -28,99 +26,79 @@ const (
 	keyAddEOS = "tokenizer.ggml.add_eos_token"
 )
 
-// ConfigFromGGUF reads the tokenizer.* metadata of the GGUF file at path.
+// ConfigFromGGUF reads the tokenizer.* metadata of the GGUF file at path
+// (see ConfigFromFile).
+func ConfigFromGGUF(path string) (Config, error) {
+	f, err := gguf.Open(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("tokenizer: %w", err)
+	}
+	defer f.Close()
+	return ConfigFromFile(f)
+}
+
+// ConfigFromFile reads the tokenizer.* metadata of an open GGUF file.
 // Absent special ids are NoToken; an absent add_bos_token key takes
 // llama.cpp's default for the pre-tokenizer (true for the llama3 family).
 // The result is not validated: New does that.
-func ConfigFromGGUF(path string) (cfg Config, err error) {
-	// The library panics on some malformed values; report them as errors.
-	defer func() {
-		if r := recover(); r != nil {
-			cfg, err = Config{}, fmt.Errorf("tokenizer: gguf %s: %v", path, r)
-		}
-	}()
-	f, err := gguf.ParseGGUFFile(path)
-	if err != nil {
-		return Config{}, fmt.Errorf("tokenizer: read %s: %w", path, err)
-	}
-	kvs := f.Header.MetadataKV
+func ConfigFromFile(f *gguf.File) (Config, error) {
 	var c Config
 	var errs []error
-	str := func(key string, required bool) string {
-		kv, ok := kvs.Get(key)
+	get := func(key string, required bool, want gguf.ValueType, elem gguf.ValueType) (gguf.Value, bool) {
+		v, ok := f.Lookup(key)
 		if !ok {
 			if required {
 				errs = append(errs, fmt.Errorf("key %s is missing", key))
 			}
-			return ""
+			return v, false
 		}
-		if kv.ValueType != gguf.GGUFMetadataValueTypeString {
-			errs = append(errs, fmt.Errorf("key %s has type %v, want string", key, kv.ValueType))
-			return ""
+		if v.Type() != want || (want == gguf.ValueArray && v.ElemType() != elem) {
+			errs = append(errs, fmt.Errorf("key %s has type %s, want %s", key, v.TypeName(), typeName(want, elem)))
+			return v, false
 		}
-		return kv.ValueString()
+		return v, true
+	}
+	str := func(key string, required bool) string {
+		if v, ok := get(key, required, gguf.ValueString, 0); ok {
+			return v.Any().(string)
+		}
+		return ""
 	}
 	c.Model = str(keyModel, true)
 	c.Pre = str(keyPre, false)
-
-	arr := func(key string, required bool, elem gguf.GGUFMetadataValueType) (gguf.GGUFMetadataKVArrayValue, bool) {
-		kv, ok := kvs.Get(key)
-		if !ok {
-			if required {
-				errs = append(errs, fmt.Errorf("key %s is missing", key))
-			}
-			return gguf.GGUFMetadataKVArrayValue{}, false
-		}
-		if kv.ValueType != gguf.GGUFMetadataValueTypeArray {
-			errs = append(errs, fmt.Errorf("key %s has type %v, want array", key, kv.ValueType))
-			return gguf.GGUFMetadataKVArrayValue{}, false
-		}
-		a := kv.ValueArray()
-		if a.Type != elem || uint64(len(a.Array)) != a.Len {
-			errs = append(errs, fmt.Errorf("key %s is an array of %v with %d of %d values read, want %v",
-				key, a.Type, len(a.Array), a.Len, elem))
-			return gguf.GGUFMetadataKVArrayValue{}, false
-		}
-		return a, true
+	if v, ok := get(keyTokens, true, gguf.ValueArray, gguf.ValueString); ok {
+		c.Tokens = v.Any().([]string)
 	}
-	if a, ok := arr(keyTokens, true, gguf.GGUFMetadataValueTypeString); ok {
-		c.Tokens = a.ValuesString()
+	if v, ok := get(keyTypes, false, gguf.ValueArray, gguf.ValueInt32); ok {
+		c.TokenTypes = v.Any().([]int32)
 	}
-	if a, ok := arr(keyTypes, false, gguf.GGUFMetadataValueTypeInt32); ok {
-		c.TokenTypes = a.ValuesInt32()
-	}
-	if a, ok := arr(keyMerges, c.Model == ModelGPT2, gguf.GGUFMetadataValueTypeString); ok {
-		c.Merges = a.ValuesString()
+	if v, ok := get(keyMerges, c.Model == ModelGPT2, gguf.ValueArray, gguf.ValueString); ok {
+		c.Merges = v.Any().([]string)
 	}
 
 	id := func(key string) int32 {
-		kv, ok := kvs.Get(key)
+		v, ok := f.Lookup(key)
 		if !ok {
 			return NoToken
 		}
-		if !kv.ValueType.IsNumeric() {
-			errs = append(errs, fmt.Errorf("key %s has type %v, want an integer", key, kv.ValueType))
+		n, isNum := number(v.Any())
+		if !isNum {
+			errs = append(errs, fmt.Errorf("key %s has type %s, want an integer", key, v.TypeName()))
 			return NoToken
 		}
-		v := gguf.ValueNumeric[float64](kv)
-		if v != math.Trunc(v) || v < 0 || v > math.MaxInt32 {
-			errs = append(errs, fmt.Errorf("key %s = %v is not a token id", key, v))
+		if n != math.Trunc(n) || n < 0 || n > math.MaxInt32 {
+			errs = append(errs, fmt.Errorf("key %s = %v is not a token id", key, n))
 			return NoToken
 		}
-		return int32(v)
+		return int32(n)
 	}
 	c.BOS, c.EOS, c.EOT, c.UNK, c.PAD = id(keyBOS), id(keyEOS), id(keyEOT), id(keyUNK), id(keyPAD)
 
 	flag := func(key string, def bool) bool {
-		kv, ok := kvs.Get(key)
-		if !ok {
-			return def
+		if v, ok := get(key, false, gguf.ValueBool, 0); ok {
+			return v.Any().(bool)
 		}
-		if kv.ValueType != gguf.GGUFMetadataValueTypeBool {
-			errs = append(errs, fmt.Errorf("key %s has type %v, want bool", key, kv.ValueType))
-			return def
-		}
-		return kv.ValueBool()
+		return def
 	}
 	defBOS := false
 	if p, ok := lookupPre(c.Pre); ok {
@@ -130,7 +108,41 @@ func ConfigFromGGUF(path string) (cfg Config, err error) {
 	c.AddEOS = flag(keyAddEOS, false)
 
 	if len(errs) > 0 {
-		return Config{}, fmt.Errorf("tokenizer: gguf %s: %w", path, errors.Join(errs...))
+		return Config{}, fmt.Errorf("tokenizer: gguf %s: %w", f.Name(), errors.Join(errs...))
 	}
 	return c, nil
+}
+
+func typeName(t, elem gguf.ValueType) string {
+	if t == gguf.ValueArray {
+		return "array of " + elem.String()
+	}
+	return t.String()
+}
+
+// number returns a numeric scalar metadata value as a float64.
+func number(v any) (float64, bool) {
+	switch n := v.(type) {
+	case uint8:
+		return float64(n), true
+	case int8:
+		return float64(n), true
+	case uint16:
+		return float64(n), true
+	case int16:
+		return float64(n), true
+	case uint32:
+		return float64(n), true
+	case int32:
+		return float64(n), true
+	case uint64:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	case float32:
+		return float64(n), true
+	case float64:
+		return n, true
+	}
+	return 0, false
 }
