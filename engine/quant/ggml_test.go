@@ -538,4 +538,3 @@ func TestQuantizeQ8_0RefRoundTrip(t *testing.T) {
 		}
 	}
 }
-
