@@ -5,13 +5,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/mobile-mm-llm/mobile-mm-llm/cmd/mmllm/internal/kernelscmd"
+	"github.com/mobile-mm-llm/mobile-mm-llm/cmd/mmllm/internal/servecmd"
 	"github.com/spf13/cobra"
 )
 
@@ -31,19 +31,6 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(kernelscmd.New(), newServe())
+	root.AddCommand(kernelscmd.New(), servecmd.New())
 	return root
-}
-
-// newServe is the server's command; the server itself arrives with the
-// inference API issue, so for now it says so and fails.
-func newServe() *cobra.Command {
-	return &cobra.Command{
-		Use:   "serve",
-		Short: "Run the inference API server (not built yet)",
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return errors.New("the inference server is not built yet (see the inference API issue); " +
-				"`mmllm kernels` shows the engine's kernels on this machine")
-		},
-	}
 }

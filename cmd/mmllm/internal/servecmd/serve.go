@@ -1,0 +1,219 @@
+// Package servecmd implements `mmllm serve`: it loads a model (the embedded
+// default one unless --model is given), starts the inference API and the
+// metrics listener, and drains in-flight requests on SIGTERM.
+package servecmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/mobile-mm-llm/mobile-mm-llm/engine/gguf"
+	"github.com/mobile-mm-llm/mobile-mm-llm/engine/runtime"
+	"github.com/mobile-mm-llm/mobile-mm-llm/models"
+	"github.com/mobile-mm-llm/mobile-mm-llm/server"
+	"github.com/mobile-mm-llm/mobile-mm-llm/server/auth"
+	"github.com/mobile-mm-llm/mobile-mm-llm/server/cache"
+	"github.com/mobile-mm-llm/mobile-mm-llm/server/sched"
+	"github.com/spf13/cobra"
+)
+
+// EnvTokens names the environment variable holding API tokens (comma or
+// newline separated), used when --tokens-file is not given.
+const EnvTokens = "MMLLM_API_TOKENS"
+
+// Options are the command's flags.
+type Options struct {
+	Model, MMProj, Name    string
+	Addr, MetricsAddr      string
+	Threads, Slots, Queue  int
+	Context                int
+	MaxQueueWait, Deadline time.Duration
+	DrainTimeout           time.Duration
+	TokensFile             string
+	Rate                   float64
+	Burst                  int
+	RedisAddr              string
+	RedisTimeout           time.Duration
+	ImageDomains           []string
+	MaxBodyBytes           int64
+	ready                  chan<- [2]net.Addr // tests: the bound addresses
+}
+
+// New returns the `serve` command.
+func New() *cobra.Command {
+	o := &Options{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the inference API server",
+		Long: "Run the inference API (POST /v1/inference, /v1/chat/completions, /health, /ready) and, on its own\n" +
+			"listener, Prometheus metrics. Without --model it serves the embedded tiny random-weight model.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return Run(cmd.Context(), o, cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Model, "model", "", "text model GGUF (default: the embedded tiny model)")
+	f.StringVar(&o.MMProj, "mmproj", "", "vision projector GGUF for --model")
+	f.StringVar(&o.Name, "name", "", "model id clients use (default: from the file name)")
+	f.StringVar(&o.Addr, "addr", ":8080", "API listen address")
+	f.StringVar(&o.MetricsAddr, "metrics-addr", ":8000", "metrics listen address")
+	f.IntVar(&o.Threads, "threads", 0, "kernel threads (0: all CPUs)")
+	f.IntVar(&o.Slots, "slots", 1, "requests run at once")
+	f.IntVar(&o.Queue, "queue", 16, "requests that may wait for a slot")
+	f.IntVar(&o.Context, "context", 0, "tokens per sequence (0: the model's, at most 4096)")
+	f.DurationVar(&o.MaxQueueWait, "max-queue-wait", time.Second, "longest wait for a slot")
+	f.DurationVar(&o.Deadline, "deadline", 30*time.Second, "longest request, queue included")
+	f.DurationVar(&o.DrainTimeout, "drain-timeout", 20*time.Second, "how long SIGTERM waits for in-flight requests")
+	f.StringVar(&o.TokensFile, "tokens-file", "", "file of API bearer tokens, one per line (default: $"+EnvTokens+"; none: no auth)")
+	f.Float64Var(&o.Rate, "rate", 0, "requests per second per token (0: unlimited)")
+	f.IntVar(&o.Burst, "burst", 0, "requests a token may make at once (0: the rate)")
+	f.StringVar(&o.RedisAddr, "redis", "", "Redis address for the result cache (empty: no cache)")
+	f.DurationVar(&o.RedisTimeout, "redis-timeout", 50*time.Millisecond, "bound on each Redis call")
+	f.StringSliceVar(&o.ImageDomains, "image-domains", nil, "domains chat image_url may fetch over https")
+	f.Int64Var(&o.MaxBodyBytes, "max-body-bytes", 0, "largest request body (0: the server's default)")
+	return cmd
+}
+
+// Run serves until ctx ends, then drains and shuts down.
+func Run(ctx context.Context, o *Options, logOut io.Writer) error {
+	log := slog.New(slog.NewTextHandler(logOut, nil))
+	gin.SetMode(gin.ReleaseMode)
+
+	text, mmproj, name, rev, err := openModel(o)
+	if err != nil {
+		return err
+	}
+	defer text.Close()
+	if mmproj != nil {
+		defer mmproj.Close()
+	}
+	rt, err := runtime.Open(text, mmproj, runtime.Options{Threads: o.Threads, Sequences: o.Slots, Context: o.Context})
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	eng := newEngine(rt, name, rev)
+
+	tokens, err := loadTokens(o.TokensFile)
+	if err != nil {
+		return err
+	}
+	var c *cache.Cache
+	if o.RedisAddr != "" {
+		rdb, err := cache.NewClient(o.RedisAddr, o.RedisTimeout)
+		if err != nil {
+			return err
+		}
+		defer rdb.Close()
+		if c, err = cache.New(rdb, cache.Options{Timeout: o.RedisTimeout}); err != nil {
+			return err
+		}
+	}
+	srv, err := server.New(log, server.Options{
+		Engine:       eng,
+		Sched:        sched.Options{Slots: o.Slots, QueueSize: o.Queue, MaxQueueWait: o.MaxQueueWait, Deadline: o.Deadline},
+		Auth:         auth.Options{Tokens: tokens, Rate: o.Rate, Burst: o.Burst},
+		Cache:        c,
+		ImageDomains: o.ImageDomains,
+		MaxBodyBytes: o.MaxBodyBytes,
+	})
+	if err != nil {
+		return err
+	}
+
+	apiLn, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	metricsLn, err := net.Listen("tcp", o.MetricsAddr)
+	if err != nil {
+		apiLn.Close()
+		return fmt.Errorf("serve: %w", err)
+	}
+	apiSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	metricsSrv := &http.Server{Handler: srv.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 2)
+	go func() { errc <- apiSrv.Serve(apiLn) }()
+	go func() { errc <- metricsSrv.Serve(metricsLn) }()
+	log.Info("serving", "model", name, "vision", rt.Vision(), "kernels", rt.Kernels(),
+		"api", apiLn.Addr().String(), "metrics", metricsLn.Addr().String(), "auth", len(tokens) > 0, "cache", c != nil)
+	if o.ready != nil {
+		o.ready <- [2]net.Addr{apiLn.Addr(), metricsLn.Addr()}
+	}
+	// Warm up while already answering /health (and /ready with 503).
+	go func() {
+		if err := eng.warmUp(ctx); err != nil && ctx.Err() == nil {
+			errc <- err
+		}
+	}()
+
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			apiSrv.Close()
+			metricsSrv.Close()
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
+	log.Info("draining", "timeout", o.DrainTimeout)
+	dctx, cancel := context.WithTimeout(context.Background(), o.DrainTimeout)
+	defer cancel()
+	drainErr := srv.Drain(dctx)
+	shutErr := errors.Join(apiSrv.Shutdown(dctx), metricsSrv.Shutdown(dctx))
+	if drainErr != nil {
+		return fmt.Errorf("serve: drain: %w", drainErr)
+	}
+	return shutErr
+}
+
+// openModel opens --model/--mmproj, or the embedded default.
+func openModel(o *Options) (text, mmproj *gguf.File, name string, rev []byte, err error) {
+	if o.Model == "" {
+		if o.MMProj != "" {
+			return nil, nil, "", nil, errors.New("serve: --mmproj needs --model")
+		}
+		text, mmproj, err = models.Default()
+		return text, mmproj, firstNonEmpty(o.Name, models.Name), []byte(models.Name), err
+	}
+	if text, err = gguf.Open(o.Model); err != nil {
+		return nil, nil, "", nil, fmt.Errorf("serve: %w", err)
+	}
+	if o.MMProj != "" {
+		if mmproj, err = gguf.Open(o.MMProj); err != nil {
+			text.Close()
+			return nil, nil, "", nil, fmt.Errorf("serve: %w", err)
+		}
+	}
+	st, err := os.Stat(o.Model)
+	if err != nil {
+		return nil, nil, "", nil, fmt.Errorf("serve: %w", err)
+	}
+	base := strings.TrimSuffix(st.Name(), ".gguf")
+	rev = fmt.Appendf(nil, "%s|%d|%d|%s", o.Model, st.Size(), st.ModTime().UnixNano(), o.MMProj)
+	return text, mmproj, firstNonEmpty(o.Name, base), rev, nil
+}
+
+func loadTokens(path string) ([]string, error) {
+	if path != "" {
+		return auth.LoadTokens(path)
+	}
+	return auth.ParseTokens(os.Getenv(EnvTokens)), nil
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

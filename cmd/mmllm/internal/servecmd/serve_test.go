@@ -1,0 +1,104 @@
+package servecmd
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// serve starts Run on loopback ports and returns the API and metrics base
+// URLs; cancelling ctx makes Run drain and return its error on done.
+func serve(t *testing.T, ctx context.Context, o *Options) (apiURL, metricsURL string, done <-chan error) {
+	t.Helper()
+	ready := make(chan [2]net.Addr, 1)
+	o.Addr, o.MetricsAddr, o.ready = "127.0.0.1:0", "127.0.0.1:0", ready
+	if o.Slots == 0 {
+		o.Slots, o.Queue, o.Threads, o.DrainTimeout = 1, 4, 1, 5*time.Second
+		o.MaxQueueWait, o.Deadline = time.Second, 30*time.Second
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- Run(ctx, o, io.Discard) }()
+	select {
+	case addrs := <-ready:
+		return "http://" + addrs[0].String(), "http://" + addrs[1].String(), errc
+	case err := <-errc:
+		t.Fatalf("serve stopped: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	return "", "", nil
+}
+
+func waitReady(t *testing.T, apiURL string) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(apiURL + "/ready")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, 30*time.Second, 20*time.Millisecond)
+}
+
+func TestServeTextModelEndToEnd(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	apiURL, metricsURL, done := serve(t, ctx, &Options{Model: "../../../../testdata/llamacpp/tiny-llama-gpt2vocab-f32.gguf", Name: "tiny"})
+	waitReady(t, apiURL)
+
+	body := `{"model":"tiny","messages":[{"role":"user","content":"Hello world"}],"max_tokens":5,"temperature":0}`
+	resp, err := http.Post(apiURL+"/v1/chat/completions", "application/json", strings.NewReader(body))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var out struct {
+		Choices []struct {
+			Message      struct{ Content string }
+			FinishReason string `json:"finish_reason"`
+		}
+		Usage struct {
+			CompletionTokens int `json:"completion_tokens"`
+		}
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+	require.Len(t, out.Choices, 1)
+	require.NotEmpty(t, out.Choices[0].Message.Content)
+	require.Equal(t, "length", out.Choices[0].FinishReason)
+	require.Equal(t, 5, out.Usage.CompletionTokens)
+
+	// A text-only model refuses image tasks with a 400.
+	resp2, err := http.Post(apiURL+"/v1/inference", "application/json",
+		strings.NewReader(`{"model":"tiny","task":"caption","image":"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="}`))
+	require.NoError(t, err)
+	resp2.Body.Close()
+	require.Equal(t, http.StatusBadRequest, resp2.StatusCode)
+
+	m, err := http.Get(metricsURL + "/metrics")
+	require.NoError(t, err)
+	text, _ := io.ReadAll(m.Body)
+	m.Body.Close()
+	require.Contains(t, string(text), "mobile_multimodal_requests_total")
+
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}
+
+func TestServeRejectsBadFlags(t *testing.T) {
+	err := Run(context.Background(), &Options{MMProj: "x.gguf"}, io.Discard)
+	require.ErrorContains(t, err, "--mmproj needs --model")
+	err = Run(context.Background(), &Options{Model: "no-such.gguf"}, io.Discard)
+	require.ErrorContains(t, err, "no-such.gguf")
+}

@@ -1,0 +1,190 @@
+// Package runtime serves a loaded vision-language model: it builds the
+// prompt of a task (caption, OCR, visual question answering, chat) in the
+// model's chat format, runs the prompt through the decoder, and generates
+// the answer with engine/generate. One Runtime serves many requests at once;
+// each holds one of a fixed number of sequence states.
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"time"
+
+	"github.com/mobile-mm-llm/mobile-mm-llm/engine/decoder"
+	"github.com/mobile-mm-llm/mobile-mm-llm/engine/generate"
+	"github.com/mobile-mm-llm/mobile-mm-llm/engine/gguf"
+	"github.com/mobile-mm-llm/mobile-mm-llm/engine/kernels"
+	"github.com/mobile-mm-llm/mobile-mm-llm/engine/tokenizer"
+)
+
+// Task is what a request asks of the model.
+type Task string
+
+// The tasks.
+const (
+	Caption Task = "caption"
+	OCR     Task = "ocr"
+	VQA     Task = "vqa"
+	Chat    Task = "chat"
+)
+
+// Options configure a Runtime.
+type Options struct {
+	// Threads for the kernels (0: all CPUs).
+	Threads int
+	// Sequences is how many requests may run at once (0: 1).
+	Sequences int
+	// Context is the longest prompt plus answer, in tokens (0: the model's,
+	// capped at 4096).
+	Context int
+}
+
+// Message is one chat turn.
+type Message struct {
+	Role   string // system, user or assistant
+	Text   string
+	Images []image.Image // shown before the text
+}
+
+// Request is one generation.
+type Request struct {
+	Task     Task
+	Prompt   string      // the question for VQA; an optional instruction for caption/OCR
+	Image    image.Image // the image of caption, OCR and VQA
+	Messages []Message   // the conversation, for Chat
+	Options  generate.Options
+}
+
+// Result is a finished generation.
+type Result struct {
+	Text             string
+	PromptTokens     int
+	CompletionTokens int
+	FinishReason     generate.FinishReason
+	ImageEncode      time.Duration
+	Prefill          time.Duration
+	Decode           time.Duration
+}
+
+// ErrBadRequest marks errors caused by the request (an unsupported task, a
+// prompt longer than the context); callers answer them as client errors.
+var ErrBadRequest = errors.New("bad request")
+
+// Runtime is a loaded model ready to serve.
+type Runtime struct {
+	model  *decoder.Model
+	tok    *tokenizer.Tokenizer
+	images *imagePath // nil for a text-only model
+	pool   *kernels.Pool
+	states chan *decoder.State
+	eou    int32 // <end_of_utterance>, or -1
+}
+
+// Open loads a text model and, when mmproj is not nil, its vision
+// projector. The files must stay open while the Runtime is used.
+func Open(text, mmproj *gguf.File, opt Options) (*Runtime, error) {
+	m, err := decoder.Load(text)
+	if err != nil {
+		return nil, fmt.Errorf("runtime: %w", err)
+	}
+	cfg, err := tokenizer.ConfigFromFile(text)
+	if err != nil {
+		return nil, fmt.Errorf("runtime: %w", err)
+	}
+	tok, err := tokenizer.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("runtime: %s: %w", text.Name(), err)
+	}
+	r := &Runtime{model: m, tok: tok, eou: -1}
+	if id, ok := tok.Lookup("<end_of_utterance>"); ok {
+		r.eou = id
+	}
+	if mmproj != nil {
+		if r.images, err = newImagePath(mmproj, tok, m.Dim); err != nil {
+			return nil, fmt.Errorf("runtime: %w", err)
+		}
+	}
+	ctxLen := opt.Context
+	if ctxLen <= 0 {
+		ctxLen = min(m.Context, 4096)
+	}
+	n := max(opt.Sequences, 1)
+	r.pool = kernels.NewPool(opt.Threads, nil)
+	r.states = make(chan *decoder.State, n)
+	for range n {
+		s, err := m.NewState(ctxLen)
+		if err != nil {
+			r.pool.Close()
+			return nil, fmt.Errorf("runtime: %w", err)
+		}
+		r.states <- s
+	}
+	return r, nil
+}
+
+// Close stops the kernel workers.
+func (r *Runtime) Close() { r.pool.Close() }
+
+// Vision reports whether the model takes images.
+func (r *Runtime) Vision() bool { return r.images != nil }
+
+// Kernels names the kernel set in use.
+func (r *Runtime) Kernels() string { return r.pool.Impl().Name }
+
+// Generate runs one request. onText, if not nil, receives the answer as it
+// is generated (see generate.Run).
+func (r *Runtime) Generate(ctx context.Context, req Request, onText func(string) error) (Result, error) {
+	var s *decoder.State
+	select {
+	case s = <-r.states:
+	case <-ctx.Done():
+		return Result{}, ctx.Err()
+	}
+	defer func() { s.Reset(); r.states <- s }()
+
+	var res Result
+	start := time.Now()
+	prompt, err := r.buildPrompt(ctx, req)
+	if err != nil {
+		return res, err
+	}
+	res.ImageEncode = time.Since(start)
+	if n := prompt.positions(); n+1 > s.Capacity() {
+		return res, fmt.Errorf("%w: the prompt takes %d positions, the context holds %d", ErrBadRequest, n, s.Capacity())
+	}
+	start = time.Now()
+	if err := prompt.feed(ctx, s, r.pool); err != nil {
+		return res, err
+	}
+	res.Prefill = time.Since(start)
+	res.PromptTokens = s.Pos
+
+	opt := req.Options
+	opt.MaxTokens = min(opt.MaxTokens, s.Capacity()-s.Pos)
+	start = time.Now()
+	out, err := generate.Run(ctx, seqModel{s: s, p: r.pool}, vocab{r.tok}, s.Logits, opt, onText)
+	res.Decode = time.Since(start)
+	res.Text, res.CompletionTokens, res.FinishReason = out.Text, len(out.Tokens), out.FinishReason
+	return res, err
+}
+
+// seqModel feeds generated tokens back into a sequence.
+type seqModel struct {
+	s *decoder.State
+	p *kernels.Pool
+}
+
+func (m seqModel) Next(ctx context.Context, token int) ([]float32, error) {
+	if err := m.s.DecodeToken(ctx, m.p, token, true); err != nil {
+		return nil, err
+	}
+	return m.s.Logits, nil
+}
+
+// vocab adapts the tokenizer to generate.Vocab.
+type vocab struct{ t *tokenizer.Tokenizer }
+
+func (v vocab) Piece(id int) []byte { return v.t.Piece(int32(id)) }
+func (v vocab) IsEOG(id int) bool   { return v.t.IsEOG(int32(id)) }
