@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/mobile-mm-llm/mobile-mm-llm/cmd/mmllm/internal/infercmd"
 	"github.com/mobile-mm-llm/mobile-mm-llm/cmd/mmllm/internal/kernelscmd"
 	"github.com/mobile-mm-llm/mobile-mm-llm/cmd/mmllm/internal/servecmd"
 	"github.com/spf13/cobra"
@@ -31,6 +32,6 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(kernelscmd.New(), servecmd.New())
+	root.AddCommand(kernelscmd.New(), servecmd.New(), infercmd.New())
 	return root
 }
