@@ -2,8 +2,12 @@ package runtime
 
 import (
 	"context"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"image"
+	"image/png"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -101,4 +105,48 @@ func TestCancellation(t *testing.T) {
 	// The sequence went back to the pool: another request runs.
 	_, err = r.Generate(context.Background(), chat("Hello", 2), nil)
 	require.NoError(t, err)
+}
+
+// TestCaptionMatchesLlamaCpp runs the caption task on the tiny SmolVLM pair:
+// the default caption prompt is exactly the golden prompt of
+// testdata/llamacpp/vision, so the prompt must take its 55 positions and the
+// greedy answer must be llama.cpp's 16 tokens.
+func TestCaptionMatchesLlamaCpp(t *testing.T) {
+	dir := filepath.Join(testdata, "vision")
+	text, err := gguf.Open(filepath.Join(dir, "tiny-smolvlm-text-f32.gguf"))
+	require.NoError(t, err)
+	defer text.Close()
+	mmproj, err := gguf.Open(filepath.Join(dir, "tiny-smolvlm-mmproj-f32.gguf"))
+	require.NoError(t, err)
+	defer mmproj.Close()
+	r, err := Open(text, mmproj, Options{Threads: 1, Context: 128})
+	require.NoError(t, err)
+	defer r.Close()
+	require.True(t, r.Vision())
+
+	raw, err := os.ReadFile(filepath.Join(dir, "vision-golden.json"))
+	require.NoError(t, err)
+	var g struct {
+		Pieces    []string `json:"greedy_pieces_hex"`
+		Positions int      `json:"n_positions"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &g))
+	var want []byte
+	for _, p := range g.Pieces {
+		b, err := hex.DecodeString(p)
+		require.NoError(t, err)
+		want = append(want, b...)
+	}
+
+	f, err := os.Open(filepath.Join(dir, "image-192x128.png"))
+	require.NoError(t, err)
+	defer f.Close()
+	img, err := png.Decode(f)
+	require.NoError(t, err)
+	res, err := r.Generate(context.Background(), Request{Task: Caption, Image: img,
+		Options: generate.Options{MaxTokens: len(g.Pieces)}}, nil)
+	require.NoError(t, err)
+	require.Equal(t, g.Positions, res.PromptTokens)
+	require.Equal(t, string(want), res.Text)
+	require.Equal(t, len(g.Pieces), res.CompletionTokens)
 }

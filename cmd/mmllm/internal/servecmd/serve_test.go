@@ -1,11 +1,14 @@
 package servecmd
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -101,4 +104,29 @@ func TestServeRejectsBadFlags(t *testing.T) {
 	require.ErrorContains(t, err, "--mmproj needs --model")
 	err = Run(context.Background(), &Options{Model: "no-such.gguf"}, io.Discard)
 	require.ErrorContains(t, err, "no-such.gguf")
+}
+
+// TestServeEmbeddedModelCaption is `make run`'s path: no --model, the
+// embedded tiny SmolVLM pair, a caption over HTTP.
+func TestServeEmbeddedModelCaption(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	apiURL, _, done := serve(t, ctx, &Options{})
+	waitReady(t, apiURL)
+
+	png, err := os.ReadFile("../../../../testdata/llamacpp/vision/image-192x128.png")
+	require.NoError(t, err)
+	body, _ := json.Marshal(map[string]any{"task": "caption", "image": base64.StdEncoding.EncodeToString(png), "max_tokens": 4})
+	resp, err := http.Post(apiURL+"/v1/inference", "application/json", bytes.NewReader(body))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(raw))
+	var out map[string]any
+	require.NoError(t, json.Unmarshal(raw, &out))
+	require.Contains(t, out, "text")
+	require.NotEmpty(t, out["text"])
+
+	cancel()
+	require.NoError(t, <-done)
 }
