@@ -63,73 +63,54 @@ const MaxDims = 4
 // less the terminating NUL).
 const MaxNameLen = 63
 
-// typeInfo is the storage geometry of one tensor type.
-type typeInfo struct {
-	name      string
-	blockSize uint64 // weights per block
-	typeSize  uint64 // bytes per block
-}
-
-// typeInfos is the read-only table of known tensor types.
-var typeInfos = map[Type]typeInfo{
-	TypeF32:     {"f32", 1, 4},
-	TypeF16:     {"f16", 1, 2},
-	TypeQ4_0:    {"q4_0", 32, 18},
-	TypeQ4_1:    {"q4_1", 32, 20},
-	TypeQ5_0:    {"q5_0", 32, 22},
-	TypeQ5_1:    {"q5_1", 32, 24},
-	TypeQ8_0:    {"q8_0", 32, 34},
-	TypeQ8_1:    {"q8_1", 32, 36},
-	TypeQ2_K:    {"q2_K", 256, 84},
-	TypeQ3_K:    {"q3_K", 256, 110},
-	TypeQ4_K:    {"q4_K", 256, 144},
-	TypeQ5_K:    {"q5_K", 256, 176},
-	TypeQ6_K:    {"q6_K", 256, 210},
-	TypeQ8_K:    {"q8_K", 256, 292},
-	TypeIQ2_XXS: {"iq2_xxs", 256, 66},
-	TypeIQ2_XS:  {"iq2_xs", 256, 74},
-	TypeIQ3_XXS: {"iq3_xxs", 256, 98},
-	TypeIQ1_S:   {"iq1_s", 256, 50},
-	TypeIQ4_NL:  {"iq4_nl", 32, 18},
-	TypeIQ3_S:   {"iq3_s", 256, 110},
-	TypeIQ2_S:   {"iq2_s", 256, 82},
-	TypeIQ4_XS:  {"iq4_xs", 256, 136},
-	TypeI8:      {"i8", 1, 1},
-	TypeI16:     {"i16", 1, 2},
-	TypeI32:     {"i32", 1, 4},
-	TypeI64:     {"i64", 1, 8},
-	TypeF64:     {"f64", 1, 8},
-	TypeIQ1_M:   {"iq1_m", 256, 56},
-	TypeBF16:    {"bf16", 1, 2},
-	TypeTQ1_0:   {"tq1_0", 256, 54},
-	TypeTQ2_0:   {"tq2_0", 256, 66},
-	TypeMXFP4:   {"mxfp4", 32, 17},
-	TypeInt8:    {"int8", quant.GroupSize, quant.GroupSize + 1},
-	TypeInt4:    {"int4", quant.GroupSize, quant.GroupSize/2 + 2},
-	TypeInt2:    {"int2", quant.GroupSize, quant.GroupSize/4 + 2},
-}
-
 // String returns the type's ggml name ("f32", "q8_0", "q4_K") or the
 // engine format's name ("int2"), or "type(N)" for unknown ids.
 func (t Type) String() string {
-	if ti, ok := typeInfos[t]; ok {
-		return ti.name
+	if f, ok := t.engineFormat(); ok {
+		return f.String()
+	}
+	if g := quant.GGMLType(t); g.Known() {
+		return g.String()
 	}
 	return fmt.Sprintf("type(%d)", uint32(t))
 }
 
-// Known reports whether the package knows the type's block geometry.
+// Known reports whether the type's block geometry is known.
 func (t Type) Known() bool {
-	_, ok := typeInfos[t]
-	return ok
+	_, ok := t.engineFormat()
+	return ok || quant.GGMLType(t).Known()
 }
 
 // BlockSize returns the number of elements per block (1 for plain types),
-// or 0 for unknown types.
-func (t Type) BlockSize() int { return int(typeInfos[t].blockSize) }
+// or 0 for unknown types. ggml's types take their geometry from
+// quant.GGMLType.
+func (t Type) BlockSize() int {
+	if _, ok := t.engineFormat(); ok {
+		return quant.GroupSize
+	}
+	return quant.GGMLType(t).BlockSize()
+}
 
 // TypeSize returns the bytes one block occupies, or 0 for unknown types.
-func (t Type) TypeSize() int { return int(typeInfos[t].typeSize) }
+func (t Type) TypeSize() int {
+	if f, ok := t.engineFormat(); ok {
+		return f.GroupBytes()
+	}
+	return quant.GGMLType(t).TypeSize()
+}
+
+// engineFormat returns the engine's own grouped format of an engine type id.
+func (t Type) engineFormat() (quant.Format, bool) {
+	switch t {
+	case TypeInt8:
+		return quant.Int8, true
+	case TypeInt4:
+		return quant.Int4, true
+	case TypeInt2:
+		return quant.Int2, true
+	}
+	return 0, false
+}
 
 // Format returns the engine format stored with this type, if any: F32,
 // F16 and the engine's own Int8/Int4/Int2 types have one.
@@ -171,10 +152,10 @@ func TypeOf(f quant.Format) (Type, error) {
 // ne0 that is not a multiple of the type's block size, and sizes that
 // overflow.
 func TensorBytes(t Type, dims []uint64) (uint64, error) {
-	ti, ok := typeInfos[t]
-	if !ok {
+	if !t.Known() {
 		return 0, fmt.Errorf("unknown tensor type id %d", uint32(t))
 	}
+	blockSize, typeSize := uint64(t.BlockSize()), uint64(t.TypeSize())
 	if len(dims) > MaxDims {
 		return 0, fmt.Errorf("%d dimensions, at most %d allowed", len(dims), MaxDims)
 	}
@@ -190,17 +171,17 @@ func TensorBytes(t Type, dims []uint64) (uint64, error) {
 	if len(dims) > 0 {
 		ne0 = dims[0]
 	}
-	if ne0%ti.blockSize != 0 {
-		return 0, fmt.Errorf("%s row width ne0 = %d is not a multiple of the block size %d", ti.name, ne0, ti.blockSize)
+	if ne0%blockSize != 0 {
+		return 0, fmt.Errorf("%s row width ne0 = %d is not a multiple of the block size %d", t, ne0, blockSize)
 	}
 	if ne0 == 0 {
 		return 0, nil
 	}
 	rows := elems / ne0
-	hi, rowBytes := bits.Mul64(ne0/ti.blockSize, ti.typeSize)
+	hi, rowBytes := bits.Mul64(ne0/blockSize, typeSize)
 	hi2, size := bits.Mul64(rowBytes, rows)
 	if hi != 0 || hi2 != 0 || size > math.MaxInt64 {
-		return 0, fmt.Errorf("dims %v: %s byte size overflows", dims, ti.name)
+		return 0, fmt.Errorf("dims %v: %s byte size overflows", dims, t)
 	}
 	return size, nil
 }

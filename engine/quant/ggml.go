@@ -29,44 +29,56 @@ const (
 	GGMLBF16 GGMLType = 30 // one little-endian bfloat16 (the top half of a float32) per element: 16 bits per weight
 )
 
-// ggmlTypeNames holds ggml's own name of every type id (type_name in ggml's
-// type traits); ids ggml has removed are empty.
-var ggmlTypeNames = [...]string{
-	0: "f32", 1: "f16", 2: "q4_0", 3: "q4_1", 6: "q5_0", 7: "q5_1", 8: "q8_0", 9: "q8_1",
-	10: "q2_K", 11: "q3_K", 12: "q4_K", 13: "q5_K", 14: "q6_K", 15: "q8_K",
-	16: "iq2_xxs", 17: "iq2_xs", 18: "iq3_xxs", 19: "iq1_s", 20: "iq4_nl", 21: "iq3_s", 22: "iq2_s",
-	23: "iq4_xs", 24: "i8", 25: "i16", 26: "i32", 27: "i64", 28: "f64", 29: "iq1_m", 30: "bf16",
-	34: "tq1_0", 35: "tq2_0", 39: "mxfp4",
+// ggmlGeometry is the storage of one ggml type: its name (type_name in
+// ggml's type traits), elements per block and bytes per block.
+type ggmlGeometry struct {
+	name                string
+	blockSize, typeSize int
+}
+
+// ggmlTypes lists every type id ggml defines (retired ids are absent), so
+// that files holding types this package cannot decode can still be sized
+// and skipped.
+var ggmlTypes = map[GGMLType]ggmlGeometry{
+	0: {"f32", 1, 4}, 1: {"f16", 1, 2}, 2: {"q4_0", 32, 18}, 3: {"q4_1", 32, 20},
+	6: {"q5_0", 32, 22}, 7: {"q5_1", 32, 24}, 8: {"q8_0", 32, 34}, 9: {"q8_1", 32, 36},
+	10: {"q2_K", 256, 84}, 11: {"q3_K", 256, 110}, 12: {"q4_K", 256, 144}, 13: {"q5_K", 256, 176},
+	14: {"q6_K", 256, 210}, 15: {"q8_K", 256, 292}, 16: {"iq2_xxs", 256, 66}, 17: {"iq2_xs", 256, 74},
+	18: {"iq3_xxs", 256, 98}, 19: {"iq1_s", 256, 50}, 20: {"iq4_nl", 32, 18}, 21: {"iq3_s", 256, 110},
+	22: {"iq2_s", 256, 82}, 23: {"iq4_xs", 256, 136}, 24: {"i8", 1, 1}, 25: {"i16", 1, 2},
+	26: {"i32", 1, 4}, 27: {"i64", 1, 8}, 28: {"f64", 1, 8}, 29: {"iq1_m", 256, 56},
+	30: {"bf16", 1, 2}, 34: {"tq1_0", 256, 54}, 35: {"tq2_0", 256, 66}, 39: {"mxfp4", 32, 17},
 }
 
 // String returns ggml's name of the type (e.g. "q4_K"), or "ggml_type(N)"
 // for an id ggml does not define.
 func (t GGMLType) String() string {
-	if int64(t) < int64(len(ggmlTypeNames)) && ggmlTypeNames[t] != "" {
-		return ggmlTypeNames[t]
+	if g, ok := ggmlTypes[t]; ok {
+		return g.name
 	}
 	return fmt.Sprintf("ggml_type(%d)", uint32(t))
 }
 
-// ggmlCodec describes one decodable type: elements per block, bytes per
-// block, and its decoder, which for the quantized types decodes exactly one
-// block (src holds typeSize bytes, dst blockSize elements) and for the
-// float types (blockSize 1) any number of elements.
-type ggmlCodec struct {
-	blockSize, typeSize int
-	decode              func(src []byte, dst []float32)
+// Known reports whether ggml defines the type id (so its size is known),
+// whether or not this package decodes it.
+func (t GGMLType) Known() bool {
+	_, ok := ggmlTypes[t]
+	return ok
 }
 
-// ggmlCodecs is the registry of decodable types.
-var ggmlCodecs = map[GGMLType]ggmlCodec{
-	GGMLF32:  {1, 4, DecodeF32},
-	GGMLF16:  {1, 2, DecodeF16},
-	GGMLBF16: {1, 2, decodeBF16},
-	GGMLQ4_0: {QK4_0, BlockQ4_0Size, func(s []byte, d []float32) { decodeBlockQ4_0(s).Dequantize((*[QK4_0]float32)(d)) }},
-	GGMLQ8_0: {QK8_0, BlockQ8_0Size, func(s []byte, d []float32) { decodeBlockQ8_0(s).Dequantize((*[QK8_0]float32)(d)) }},
-	GGMLQ2_K: {QK_K, BlockQ2_KSize, func(s []byte, d []float32) { decodeBlockQ2_K(s).Dequantize((*[QK_K]float32)(d)) }},
-	GGMLQ4_K: {QK_K, BlockQ4_KSize, func(s []byte, d []float32) { decodeBlockQ4_K(s).Dequantize((*[QK_K]float32)(d)) }},
-	GGMLQ6_K: {QK_K, BlockQ6_KSize, func(s []byte, d []float32) { decodeBlockQ6_K(s).Dequantize((*[QK_K]float32)(d)) }},
+// ggmlCodecs holds the decoder of each decodable type, which for the
+// quantized types decodes exactly one block (src holds TypeSize bytes, dst
+// BlockSize elements) and for the float types (block size 1) any number of
+// elements.
+var ggmlCodecs = map[GGMLType]func(src []byte, dst []float32){
+	GGMLF32:  DecodeF32,
+	GGMLF16:  DecodeF16,
+	GGMLBF16: decodeBF16,
+	GGMLQ4_0: func(s []byte, d []float32) { decodeBlockQ4_0(s).Dequantize((*[QK4_0]float32)(d)) },
+	GGMLQ8_0: func(s []byte, d []float32) { decodeBlockQ8_0(s).Dequantize((*[QK8_0]float32)(d)) },
+	GGMLQ2_K: func(s []byte, d []float32) { decodeBlockQ2_K(s).Dequantize((*[QK_K]float32)(d)) },
+	GGMLQ4_K: func(s []byte, d []float32) { decodeBlockQ4_K(s).Dequantize((*[QK_K]float32)(d)) },
+	GGMLQ6_K: func(s []byte, d []float32) { decodeBlockQ6_K(s).Dequantize((*[QK_K]float32)(d)) },
 }
 
 // Supported reports whether DequantizeGGML can decode the type.
@@ -76,17 +88,17 @@ func (t GGMLType) Supported() bool {
 }
 
 // BlockSize returns the number of elements in one block of the type (1 for
-// the float types), or 0 if the type is not supported.
-func (t GGMLType) BlockSize() int { return ggmlCodecs[t].blockSize }
+// the plain types), or 0 if ggml does not define the type.
+func (t GGMLType) BlockSize() int { return ggmlTypes[t].blockSize }
 
-// TypeSize returns the bytes one block of the type occupies, or 0 if the
-// type is not supported.
-func (t GGMLType) TypeSize() int { return ggmlCodecs[t].typeSize }
+// TypeSize returns the bytes one block of the type occupies, or 0 if ggml
+// does not define the type.
+func (t GGMLType) TypeSize() int { return ggmlTypes[t].typeSize }
 
 // BitsPerWeight returns the storage cost per element, block scales
-// included, or 0 if the type is not supported.
+// included, or 0 if ggml does not define the type.
 func (t GGMLType) BitsPerWeight() float64 {
-	c, ok := ggmlCodecs[t]
+	c, ok := ggmlTypes[t]
 	if !ok {
 		return 0
 	}
@@ -94,12 +106,12 @@ func (t GGMLType) BitsPerWeight() float64 {
 }
 
 // RowBytes returns the bytes n elements of the type occupy, or an error if
-// the type is not supported or n is negative or not a multiple of the
+// ggml does not define the type or n is negative or not a multiple of the
 // block size.
 func (t GGMLType) RowBytes(n int) (int, error) {
-	c, ok := ggmlCodecs[t]
+	c, ok := ggmlTypes[t]
 	if !ok {
-		return 0, fmt.Errorf("quant: ggml type %s is not supported", t)
+		return 0, fmt.Errorf("quant: ggml type %s is not known", t)
 	}
 	if n < 0 || n%c.blockSize != 0 {
 		return 0, fmt.Errorf("quant: %s: %d elements is not a non-negative multiple of the block size %d", t, n, c.blockSize)
@@ -117,6 +129,10 @@ func (t GGMLType) RowBytes(n int) (int, error) {
 // evaluated in float32 with every product and difference rounded
 // separately (no fused multiply-add).
 func DequantizeGGML(t GGMLType, src []byte, dst []float32) error {
+	decode, ok := ggmlCodecs[t]
+	if !ok {
+		return fmt.Errorf("quant: ggml type %s cannot be decoded (decodable: f32, f16, bf16, q4_0, q8_0, q2_K, q4_K, q6_K)", t)
+	}
 	want, err := t.RowBytes(len(dst))
 	if err != nil {
 		return err
@@ -124,13 +140,13 @@ func DequantizeGGML(t GGMLType, src []byte, dst []float32) error {
 	if len(src) != want {
 		return fmt.Errorf("quant: %s: %d elements need %d bytes, got %d (%s)", t, len(dst), want, len(src), truncatedOrLong(len(src), want))
 	}
-	c := ggmlCodecs[t]
-	if c.blockSize == 1 {
-		c.decode(src, dst) // the float decoders take whole rows
+	bs, ts := t.BlockSize(), t.TypeSize()
+	if bs == 1 {
+		decode(src, dst) // the float decoders take whole rows
 		return nil
 	}
-	for i := 0; i < len(dst)/c.blockSize; i++ {
-		c.decode(src[i*c.typeSize:(i+1)*c.typeSize], dst[i*c.blockSize:(i+1)*c.blockSize])
+	for i := 0; i < len(dst)/bs; i++ {
+		decode(src[i*ts:(i+1)*ts], dst[i*bs:(i+1)*bs])
 	}
 	return nil
 }

@@ -80,15 +80,30 @@ func TestGGMLTypeTraits(t *testing.T) {
 		require.NoError(t, err, c.name)
 		require.Equal(t, 3*c.size, rb, c.name)
 	}
+	// Types ggml defines but this package does not decode are still sized.
+	for _, c := range []struct {
+		typ         GGMLType
+		name        string
+		block, size int
+	}{{3, "q4_1", 32, 20}, {13, "q5_K", 256, 176}, {23, "iq4_xs", 256, 136}, {39, "mxfp4", 32, 17}} {
+		require.Equal(t, c.name, c.typ.String())
+		require.True(t, c.typ.Known(), c.name)
+		require.False(t, c.typ.Supported(), c.name)
+		require.Equal(t, c.block, c.typ.BlockSize(), c.name)
+		require.Equal(t, c.size, c.typ.TypeSize(), c.name)
+	}
 	for _, c := range []struct {
 		typ  GGMLType
 		name string
-	}{{3, "q4_1"}, {13, "q5_K"}, {23, "iq4_xs"}, {39, "mxfp4"}, {4, "ggml_type(4)"}, {1000, "ggml_type(1000)"}} {
+	}{{4, "ggml_type(4)"}, {1000, "ggml_type(1000)"}} {
 		require.Equal(t, c.name, c.typ.String())
+		require.False(t, c.typ.Known(), c.name)
 		require.False(t, c.typ.Supported(), c.name)
 		require.Zero(t, c.typ.BlockSize(), c.name)
 		require.Zero(t, c.typ.TypeSize(), c.name)
 		require.Zero(t, c.typ.BitsPerWeight(), c.name)
+		_, err := c.typ.RowBytes(32)
+		require.ErrorContains(t, err, "not known", c.name)
 	}
 }
 
@@ -135,8 +150,8 @@ func TestDequantizeGGMLRejectsBadInput(t *testing.T) {
 		n      int
 		want   []string
 	}{
-		{"unsupported", 13, 176, 256, []string{"q5_K", "not supported"}},
-		{"unknown id", 77, 100, 32, []string{"ggml_type(77)", "not supported"}},
+		{"unsupported", 13, 176, 256, []string{"q5_K", "cannot be decoded"}},
+		{"unknown id", 77, 100, 32, []string{"ggml_type(77)", "cannot be decoded"}},
 		{"partial block", GGMLQ4_K, 144, 100, []string{"q4_K", "100 elements", "block size 256"}},
 		{"partial q8_0 block", GGMLQ8_0, 34, 31, []string{"q8_0", "31 elements", "block size 32"}},
 		{"truncated", GGMLQ8_0, 67, 64, []string{"q8_0", "need 68 bytes, got 67", "truncated"}},
@@ -153,8 +168,9 @@ func TestDequantizeGGMLRejectsBadInput(t *testing.T) {
 	}
 	_, err := GGMLQ4_0.RowBytes(-32)
 	require.ErrorContains(t, err, "q4_0")
-	_, err = GGMLType(13).RowBytes(256)
-	require.ErrorContains(t, err, "q5_K is not supported")
+	rb, err := GGMLType(13).RowBytes(256) // known, so sized, though not decodable
+	require.NoError(t, err)
+	require.Equal(t, 176, rb)
 	require.NoError(t, DequantizeGGML(GGMLQ6_K, nil, nil), "zero elements")
 }
 
