@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 	"github.com/mobile-mm-llm/mobile-mm-llm/server/cache"
 	"github.com/mobile-mm-llm/mobile-mm-llm/server/sched"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // EnvTokens names the environment variable holding API tokens (comma or
@@ -33,6 +35,7 @@ const EnvTokens = "MMLLM_API_TOKENS"
 // Options are the command's flags.
 type Options struct {
 	Model, MMProj, Name    string
+	ModelsDir              string
 	Addr, MetricsAddr      string
 	Threads, Slots, Queue  int
 	Context                int
@@ -58,11 +61,15 @@ func New() *cobra.Command {
 			"listener, Prometheus metrics. Without --model it serves the embedded tiny random-weight model.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := flagsFromEnv(cmd); err != nil {
+				return err
+			}
 			return Run(cmd.Context(), o, cmd.ErrOrStderr())
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.Model, "model", "", "text model GGUF (default: the embedded tiny model)")
+	f.StringVar(&o.Model, "model", "", "text model GGUF (default: model.gguf in --models-dir, else the embedded tiny model)")
+	f.StringVar(&o.ModelsDir, "models-dir", "", "directory holding model.gguf and, for images, mmproj.gguf")
 	f.StringVar(&o.MMProj, "mmproj", "", "vision projector GGUF for --model")
 	f.StringVar(&o.Name, "name", "", "model id clients use (default: from the file name)")
 	f.StringVar(&o.Addr, "addr", ":8080", "API listen address")
@@ -77,7 +84,7 @@ func New() *cobra.Command {
 	f.StringVar(&o.TokensFile, "tokens-file", "", "file of API bearer tokens, one per line (default: $"+EnvTokens+"; none: no auth)")
 	f.Float64Var(&o.Rate, "rate", 0, "requests per second per token (0: unlimited)")
 	f.IntVar(&o.Burst, "burst", 0, "requests a token may make at once (0: the rate)")
-	f.StringVar(&o.RedisAddr, "redis", "", "Redis address for the result cache (empty: no cache)")
+	f.StringVar(&o.RedisAddr, "redis-addr", "", "Redis address for the result cache (empty: no cache)")
 	f.DurationVar(&o.RedisTimeout, "redis-timeout", 50*time.Millisecond, "bound on each Redis call")
 	f.StringSliceVar(&o.ImageDomains, "image-domains", nil, "domains chat image_url may fetch over https")
 	f.Int64Var(&o.MaxBodyBytes, "max-body-bytes", 0, "largest request body (0: the server's default)")
@@ -177,8 +184,33 @@ func Run(ctx context.Context, o *Options, logOut io.Writer) error {
 	return shutErr
 }
 
-// openModel opens --model/--mmproj, or the embedded default.
+// flagsFromEnv sets every flag the command line left unset from the
+// environment variable MMLLM_<FLAG> (upper case, '-' as '_'), so a
+// Kubernetes Deployment can configure the server through env.
+func flagsFromEnv(cmd *cobra.Command) error {
+	var errs []error
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		env := "MMLLM_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(env); ok && !f.Changed {
+			if err := cmd.Flags().Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("serve: %s=%q: %w", env, v, err))
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// openModel opens --model/--mmproj, the files of --models-dir, or the
+// embedded default.
 func openModel(o *Options) (text, mmproj *gguf.File, name string, rev []byte, err error) {
+	if o.Model == "" && o.ModelsDir != "" {
+		o.Model = filepath.Join(o.ModelsDir, "model.gguf")
+		if o.MMProj == "" {
+			if p := filepath.Join(o.ModelsDir, "mmproj.gguf"); fileExists(p) {
+				o.MMProj = p
+			}
+		}
+	}
 	if o.Model == "" {
 		if o.MMProj != "" {
 			return nil, nil, "", nil, errors.New("serve: --mmproj needs --model")
@@ -209,6 +241,11 @@ func loadTokens(path string) ([]string, error) {
 		return auth.LoadTokens(path)
 	}
 	return auth.ParseTokens(os.Getenv(EnvTokens)), nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 func firstNonEmpty(a, b string) string {

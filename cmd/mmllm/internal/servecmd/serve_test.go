@@ -130,3 +130,28 @@ func TestServeEmbeddedModelCaption(t *testing.T) {
 	cancel()
 	require.NoError(t, <-done)
 }
+
+// The Deployment made by components/workload configures the server through
+// MMLLM_* variables; flags given on the command line win.
+func TestFlagsFromEnv(t *testing.T) {
+	cmd := New()
+	t.Setenv("MMLLM_ADDR", ":9999")
+	t.Setenv("MMLLM_DRAIN_TIMEOUT", "7s")
+	t.Setenv("MMLLM_METRICS_ADDR", ":1234")
+	t.Setenv("MMLLM_MODELS_DIR", "/models")
+	require.NoError(t, cmd.ParseFlags([]string{"--metrics-addr", ":8001"}))
+	require.NoError(t, flagsFromEnv(cmd))
+	get := func(name string) string { return cmd.Flags().Lookup(name).Value.String() }
+	require.Equal(t, ":9999", get("addr"))
+	require.Equal(t, "7s", get("drain-timeout"))
+	require.Equal(t, ":8001", get("metrics-addr"))
+	require.Equal(t, "/models", get("models-dir"))
+
+	t.Setenv("MMLLM_SLOTS", "many")
+	require.ErrorContains(t, flagsFromEnv(New()), "MMLLM_SLOTS")
+}
+
+func TestModelsDir(t *testing.T) {
+	err := Run(context.Background(), &Options{ModelsDir: t.TempDir()}, io.Discard)
+	require.ErrorContains(t, err, "model.gguf")
+}
