@@ -9,7 +9,7 @@ BENCH   ?= .
 BENCHTIME ?= 1s
 COUNT   ?= 1
 
-.PHONY: all build test test-native test-arm64 fmt-check vet deps run bench bench-kernels clean
+.PHONY: all build test test-native test-arm64 fmt-check vet deps run bench bench-kernels gpu-check clean
 
 all: build
 
@@ -50,6 +50,10 @@ bench:
 
 bench-kernels:
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -count $(COUNT) ./engine/kernels/
+
+## gpu-check: CUDA correctness and bandwidth on a GPU machine (exits 2 without one)
+gpu-check:
+	@bash scripts/gpu-check.sh
 
 clean:
 	$(GO) clean -testcache

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# gpu-check: build the engine/cuda test binary, run the CUDA correctness tests
+# against the CPU reference and print the bandwidth benchmark (GB/s of weight
+# bytes and the fraction of the card's DRAM peak). Meant for a machine with an
+# NVIDIA GPU, its driver and NVRTC; it takes well under 5 minutes there.
+#
+#   bash scripts/gpu-check.sh            # or: make gpu-check
+#
+# Environment:
+#   GPU_CHECK_BIN  a test binary built elsewhere, e.g. where the Go toolchain
+#                  and modules are (CGO_ENABLED=0 go test -c -o cuda.test ./engine/cuda/);
+#                  without it the binary is built here with $GO (default go)
+#   MMLLM_NVRTC    path of libnvrtc.so when it is not in the loader's path
+#   BENCHTIME      go benchmark time per shape (default 50x)
+#
+# Exit status: 0 all passed; 1 a test or the build failed; 2 no usable GPU
+# (no driver or no device: run it on a GPU machine).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+GO=${GO:-go}
+BENCHTIME=${BENCHTIME:-50x}
+bin=${GPU_CHECK_BIN:-}
+if [[ -z $bin ]]; then
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	bin=$tmp/cuda.test
+	echo "gpu-check: building the engine/cuda test binary"
+	CGO_ENABLED=0 "$GO" test -c -o "$bin" ./engine/cuda/
+fi
+
+# The GPU tests skip without a device; with MMLLM_CUDA_REQUIRE=1 they fail
+# instead, so nothing here can pass by skipping.
+export MMLLM_CUDA_REQUIRE=1
+
+echo "gpu-check: looking for a CUDA device"
+if ! "$bin" -test.run '^TestGPUDevice$' -test.v -test.timeout 60s; then
+	echo "gpu-check: no GPU: no usable CUDA driver or device here (see above); run this on a GPU machine" >&2
+	exit 2
+fi
+
+echo "gpu-check: correctness against the CPU reference (kernels compiled with NVRTC on first use)"
+set +e
+"$bin" -test.run '^TestGPU' -test.v -test.timeout 180s 2>&1 | grep -Ev '^=== (RUN|PAUSE|CONT)'
+status=${PIPESTATUS[0]}
+set -e
+if [[ $status -ne 0 ]]; then
+	echo "gpu-check: FAILED: CUDA results differ from the CPU reference or a kernel failed (exit $status)" >&2
+	exit 1
+fi
+
+echo "gpu-check: bandwidth benchmark (gpu-µs/op and GB/s of weight bytes; peak-frac = fraction of DRAM peak)"
+if ! "$bin" -test.run '^$' -test.bench '^BenchmarkGPU' -test.benchtime "$BENCHTIME" -test.timeout 120s; then
+	echo "gpu-check: FAILED: the benchmark did not complete" >&2
+	exit 1
+fi
+echo "gpu-check: all CUDA checks passed"
