@@ -12,6 +12,7 @@ import (
 
 	"github.com/mobile-mm-llm/mobile-mm-llm/cmd/mmllm/internal/infercmd"
 	"github.com/mobile-mm-llm/mobile-mm-llm/cmd/mmllm/internal/kernelscmd"
+	"github.com/mobile-mm-llm/mobile-mm-llm/cmd/mmllm/internal/loadcmd"
 	"github.com/mobile-mm-llm/mobile-mm-llm/cmd/mmllm/internal/quantizecmd"
 	"github.com/mobile-mm-llm/mobile-mm-llm/cmd/mmllm/internal/servecmd"
 	"github.com/spf13/cobra"
@@ -33,6 +34,6 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(kernelscmd.New(), servecmd.New(), infercmd.New(), quantizecmd.New())
+	root.AddCommand(kernelscmd.New(), servecmd.New(), infercmd.New(), quantizecmd.New(), loadcmd.New())
 	return root
 }
