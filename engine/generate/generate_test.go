@@ -3,7 +3,9 @@ package generate
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -153,4 +155,81 @@ func TestRunCancellationAndCallbackErrors(t *testing.T) {
 	require.Error(t, err)
 	_, err = Run(context.Background(), m, v, m.logits(), Options{MaxTokens: 1, Stop: []string{""}}, nil)
 	require.Error(t, err)
+}
+
+// referenceSample is the plain algorithm the Sampler must agree with: sort
+// every token, cut top-k, cut the top-p prefix, draw with u.
+func referenceSample(logits []float32, opt SamplerOptions, u float64) int {
+	m := logits[Argmax(logits)]
+	c := make([]candidate, len(logits))
+	for i, v := range logits {
+		c[i] = candidate{i, math.Exp(float64(v-m) / float64(opt.Temperature))}
+	}
+	sortCandidates(c)
+	if opt.TopK > 0 && opt.TopK < len(c) {
+		c = c[:opt.TopK]
+	}
+	sum := 0.0
+	for _, v := range c {
+		sum += v.p
+	}
+	if p := float64(opt.TopP); p > 0 && p < 1 {
+		acc := 0.0
+		for i := range c {
+			acc += c[i].p / sum
+			if acc >= p {
+				c = c[:i+1]
+				break
+			}
+		}
+		sum = 0
+		for _, v := range c {
+			sum += v.p
+		}
+	}
+	r := u * sum
+	for _, v := range c {
+		if r < v.p {
+			return v.id
+		}
+		r -= v.p
+	}
+	return c[len(c)-1].id
+}
+
+func TestSamplerMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 5))
+	logits := make([]float32, 3000)
+	for i := range logits {
+		logits[i] = float32(rng.NormFloat64() * 3)
+	}
+	logits[17] = logits[18] // a tie
+	for _, opt := range []SamplerOptions{
+		{Temperature: 0.7, TopK: 40, Seed: 1}, {Temperature: 1, TopP: 0.9, Seed: 2},
+		{Temperature: 1.3, TopK: 100, TopP: 0.5, Seed: 3}, {Temperature: 0.5, TopP: 0.3, Seed: 4},
+	} {
+		s, err := NewSampler(opt)
+		require.NoError(t, err)
+		shadow := rand.New(rand.NewPCG(opt.Seed, opt.Seed^0x9e3779b97f4a7c15))
+		for range 300 {
+			require.Equal(t, referenceSample(logits, opt, shadow.Float64()), s.Sample(logits), "%+v", opt)
+		}
+	}
+}
+
+// BenchmarkSample measures one draw over a SmolVLM-sized vocabulary.
+func BenchmarkSample(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	logits := make([]float32, 49152)
+	for i := range logits {
+		logits[i] = float32(rng.NormFloat64() * 3)
+	}
+	for _, opt := range []SamplerOptions{{Temperature: 0.8}, {Temperature: 0.8, TopK: 40}, {Temperature: 0.8, TopP: 0.9}, {Temperature: 0.8, TopK: 40, TopP: 0.9}} {
+		b.Run(fmt.Sprintf("k%d_p%.1f", opt.TopK, opt.TopP), func(b *testing.B) {
+			s, _ := NewSampler(opt)
+			for b.Loop() {
+				s.Sample(logits)
+			}
+		})
+	}
 }

@@ -43,7 +43,8 @@ func (o SamplerOptions) Greedy() bool { return o.Temperature == 0 }
 type Sampler struct {
 	opt  SamplerOptions
 	rng  *rand.Rand
-	cand []candidate
+	w    []float64   // per-token weights exp((logit-max)/T)
+	cand []candidate // the candidates kept by top-k / top-p
 }
 
 type candidate struct {
@@ -70,34 +71,49 @@ func Argmax(logits []float32) int {
 	return best
 }
 
-// Sample returns the next token id.
+// Sample returns the next token id. Without top-k or top-p it draws from
+// all tokens in one pass; top-k keeps the k largest with a bounded heap and
+// top-p finds the nucleus's smallest weight by bisection, so only the kept
+// candidates are ever sorted (most likely first, ties to the lowest id).
 func (s *Sampler) Sample(logits []float32) int {
-	if s.opt.Greedy() {
+	if s.opt.Greedy() || len(logits) == 1 {
 		return Argmax(logits)
 	}
-	c := s.cand[:0]
+	m := logits[Argmax(logits)]
+	if cap(s.w) < len(logits) {
+		s.w = make([]float64, len(logits))
+	}
+	w := s.w[:len(logits)]
+	inv := 1 / float64(s.opt.Temperature)
+	total := 0.0
 	for i, v := range logits {
-		c = append(c, candidate{id: i, p: float64(v) / float64(s.opt.Temperature)})
+		w[i] = math.Exp(float64(v-m) * inv)
+		total += w[i]
 	}
-	// Most likely first; ties to the lowest id, so sampling is reproducible.
-	slices.SortFunc(c, func(a, b candidate) int {
-		if a.p != b.p {
-			if a.p > b.p {
-				return -1
+	k, p := s.opt.TopK, float64(s.opt.TopP)
+	if (k <= 0 || k >= len(w)) && (p <= 0 || p >= 1) {
+		return drawAll(w, total, s.rng.Float64())
+	}
+	c := s.cand[:0]
+	if k > 0 && k < len(w) {
+		c = topK(c, w, k)
+	} else {
+		t := nucleusFloor(w, p*total)
+		for i, v := range w {
+			if v >= t {
+				c = append(c, candidate{i, v})
 			}
-			return 1
 		}
-		return a.id - b.id
-	})
-	if k := s.opt.TopK; k > 0 && k < len(c) {
-		c = c[:k]
 	}
-	top, sum := c[0].p, 0.0
-	for i := range c {
-		c[i].p = math.Exp(c[i].p - top)
-		sum += c[i].p
+	sortCandidates(c)
+	sum := total // top-p alone measures the nucleus against all tokens
+	if k > 0 && k < len(w) {
+		sum = 0 // after top-k, against the k kept
+		for _, v := range c {
+			sum += v.p
+		}
 	}
-	if p := float64(s.opt.TopP); p > 0 && p < 1 {
+	if p > 0 && p < 1 {
 		acc := 0.0
 		for i := range c {
 			acc += c[i].p / sum
@@ -120,4 +136,87 @@ func (s *Sampler) Sample(logits []float32) int {
 		r -= v.p
 	}
 	return c[len(c)-1].id
+}
+
+// drawAll draws index i with probability w[i]/total.
+func drawAll(w []float64, total, u float64) int {
+	r := u * total
+	for i, v := range w {
+		if r < v {
+			return i
+		}
+		r -= v
+	}
+	return len(w) - 1
+}
+
+// topK appends the k largest weights (ties to the lowest id) to c using a
+// min-heap of size k.
+func topK(c []candidate, w []float64, k int) []candidate {
+	less := func(a, b candidate) bool { return a.p < b.p || (a.p == b.p && a.id > b.id) } // a is "worse"
+	h := c[:0]
+	down := func(i int) {
+		for {
+			l, small := 2*i+1, i
+			if l < len(h) && less(h[l], h[small]) {
+				small = l
+			}
+			if r := l + 1; r < len(h) && less(h[r], h[small]) {
+				small = r
+			}
+			if small == i {
+				return
+			}
+			h[i], h[small] = h[small], h[i]
+			i = small
+		}
+	}
+	for i, v := range w {
+		cd := candidate{i, v}
+		if len(h) < k {
+			h = append(h, cd)
+			for j := len(h) - 1; j > 0 && less(h[j], h[(j-1)/2]); j = (j - 1) / 2 {
+				h[j], h[(j-1)/2] = h[(j-1)/2], h[j]
+			}
+		} else if less(h[0], cd) {
+			h[0] = cd
+			down(0)
+		}
+	}
+	return h
+}
+
+// nucleusFloor returns a weight t such that the tokens weighing at least t
+// hold at least target of the mass and include every token of the top-p
+// nucleus: the largest such t found by bisection (weights are in (0, 1]).
+func nucleusFloor(w []float64, target float64) float64 {
+	lo, hi := 0.0, 1.0 // mass(lo) >= target always
+	for range 40 {
+		mid := (lo + hi) / 2
+		mass := 0.0
+		for _, v := range w {
+			if v >= mid {
+				mass += v
+			}
+		}
+		if mass >= target {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
+// sortCandidates orders most likely first, ties to the lowest id.
+func sortCandidates(c []candidate) {
+	slices.SortFunc(c, func(a, b candidate) int {
+		if a.p != b.p {
+			if a.p > b.p {
+				return -1
+			}
+			return 1
+		}
+		return a.id - b.id
+	})
 }
