@@ -14,7 +14,7 @@ import (
 
 func newCachedServer(t *testing.T, addr string) *testServer {
 	t.Helper()
-	rdb, err := cache.NewClient(addr, 200*time.Millisecond)
+	rdb, err := cache.NewClient(addr, "", 200*time.Millisecond)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = rdb.Close() })
 	c, err := cache.New(rdb, cache.Options{Timeout: 100 * time.Millisecond})

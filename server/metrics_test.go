@@ -17,7 +17,7 @@ import (
 
 func TestMetricsScrape(t *testing.T) {
 	const token = "metrics-test-token-1"
-	rdb, err := cache.NewClient(miniredis.RunT(t).Addr(), 100*time.Millisecond)
+	rdb, err := cache.NewClient(miniredis.RunT(t).Addr(), "", 100*time.Millisecond)
 	require.NoError(t, err)
 	c, err := cache.New(rdb, cache.Options{})
 	require.NoError(t, err)

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -50,6 +51,7 @@ type Cache struct {
 	rdb       redis.UniversalClient
 	opts      Options
 	downUntil atomic.Int64 // unix nanoseconds; 0 when healthy
+	lastOK    atomic.Int64 // unix nanoseconds of the last call Redis answered
 }
 
 // New returns a cache over rdb. The client must honour context deadlines
@@ -80,8 +82,8 @@ func New(rdb redis.UniversalClient, opts Options) (*Cache, error) {
 // NewClient returns a Redis client for addr ("host:port" or a redis:// or
 // rediss:// URL) whose dials, reads and writes give up after timeout, that
 // honours context deadlines and never retries: what a cache that must not
-// slow requests down needs.
-func NewClient(addr string, timeout time.Duration) (*redis.Client, error) {
+// slow requests down needs. A non-empty password is sent with AUTH.
+func NewClient(addr, password string, timeout time.Duration) (*redis.Client, error) {
 	if timeout <= 0 {
 		return nil, fmt.Errorf("cache: redis timeout %v must be positive", timeout)
 	}
@@ -91,6 +93,9 @@ func NewClient(addr string, timeout time.Duration) (*redis.Client, error) {
 		if opt, err = redis.ParseURL(addr); err != nil {
 			return nil, fmt.Errorf("cache: redis address %q: %w", addr, err)
 		}
+	}
+	if password != "" {
+		opt.Password = password
 	}
 	opt.DialTimeout = timeout
 	opt.ReadTimeout = timeout
@@ -127,11 +132,13 @@ func (c *Cache) Get(ctx context.Context, key Key) (res api.GenerateResult, found
 	defer cancel()
 	raw, err := c.rdb.Get(ctx, c.opts.Prefix+key.String()).Bytes()
 	if errors.Is(err, redis.Nil) {
+		c.answered()
 		return res, false, nil
 	}
 	if err != nil {
 		return res, false, c.failed("get", err)
 	}
+	c.answered()
 	var e entry
 	if err := json.Unmarshal(raw, &e); err != nil {
 		// A corrupt entry is a miss; the next Set replaces it.
@@ -156,6 +163,7 @@ func (c *Cache) Set(ctx context.Context, key Key, res api.GenerateResult) error 
 	if err := c.rdb.Set(ctx, c.opts.Prefix+key.String(), raw, c.opts.TTL).Err(); err != nil {
 		return c.failed("set", err)
 	}
+	c.answered()
 	return nil
 }
 
@@ -167,10 +175,23 @@ func (c *Cache) available() error {
 	return nil
 }
 
-// failed starts a cool-down and wraps err.
+func (c *Cache) answered() { c.lastOK.Store(time.Now().UnixNano()) }
+
+// failed starts a cool-down, unless the failure is a time-out while Redis
+// answered another call within the cool-down window, and wraps err. A
+// time-out then means a busy Redis (or a busy machine), not a dead one;
+// skipping Redis for a whole cool-down would send every cached request to
+// the engine and overload it (seen in the load test, docs/load-test.md).
 func (c *Cache) failed(op string, err error) error {
-	if c.opts.Cooldown > 0 {
-		c.downUntil.Store(time.Now().Add(c.opts.Cooldown).UnixNano())
+	now := time.Now()
+	busy := isTimeout(err) && now.UnixNano()-c.lastOK.Load() < int64(c.opts.Cooldown)
+	if c.opts.Cooldown > 0 && !busy {
+		c.downUntil.Store(now.Add(c.opts.Cooldown).UnixNano())
 	}
 	return fmt.Errorf("cache: redis %s: %w", op, err)
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }

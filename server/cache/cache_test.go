@@ -86,7 +86,7 @@ func TestKeyForIgnoresSamplingKnobsOnlyWhenGreedy(t *testing.T) {
 
 func newCache(t *testing.T, addr string, opts Options) *Cache {
 	t.Helper()
-	rdb, err := NewClient(addr, 200*time.Millisecond)
+	rdb, err := NewClient(addr, "", 200*time.Millisecond)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = rdb.Close() })
 	c, err := New(rdb, opts)
@@ -195,11 +195,11 @@ func TestSlowRedisTimesOut(t *testing.T) {
 func TestNewValidates(t *testing.T) {
 	_, err := New(nil, Options{})
 	require.Error(t, err)
-	_, err = NewClient("127.0.0.1:1", 0)
+	_, err = NewClient("127.0.0.1:1", "", 0)
 	require.Error(t, err)
-	_, err = NewClient("redis://[bad", time.Second)
+	_, err = NewClient("redis://[bad", "", time.Second)
 	require.Error(t, err)
-	rdb, err := NewClient("redis://127.0.0.1:6390/2", time.Second)
+	rdb, err := NewClient("redis://127.0.0.1:6390/2", "", time.Second)
 	require.NoError(t, err)
 	require.Equal(t, "127.0.0.1:6390", rdb.Options().Addr)
 	require.Equal(t, 2, rdb.Options().DB)
@@ -223,4 +223,39 @@ func TestRealRedisServer(t *testing.T) {
 	require.Error(t, err)
 	require.False(t, found)
 	require.Less(t, time.Since(start), time.Second)
+}
+
+// A time-out while Redis answered recently is a busy Redis: the cache stays
+// on. A time-out with no recent answer starts the cool-down.
+func TestTimeoutCoolsDownOnlyWithoutRecentAnswers(t *testing.T) {
+	c := newCache(t, silentServer(t), Options{Timeout: 20 * time.Millisecond, Cooldown: time.Minute})
+	key := KeyFor(baseRequest(), "")
+	c.answered()
+	_, _, err := c.Get(context.Background(), key)
+	require.Error(t, err)
+	require.NoError(t, c.available(), "a busy Redis is not skipped")
+
+	c.lastOK.Store(time.Now().Add(-2 * time.Minute).UnixNano())
+	_, _, err = c.Get(context.Background(), key)
+	require.Error(t, err)
+	require.ErrorIs(t, c.available(), ErrUnavailable)
+}
+
+func TestPasswordIsSent(t *testing.T) {
+	mr := miniredis.RunT(t)
+	mr.RequireAuth("s3cret")
+	key := KeyFor(baseRequest(), "")
+	for pw, ok := range map[string]bool{"s3cret": true, "": false, "wrong": false} {
+		rdb, err := NewClient(mr.Addr(), pw, 200*time.Millisecond)
+		require.NoError(t, err)
+		c, err := New(rdb, Options{Cooldown: -1})
+		require.NoError(t, err)
+		err = c.Set(context.Background(), key, api.GenerateResult{Text: "x"})
+		if ok {
+			require.NoError(t, err, "password %q", pw)
+		} else {
+			require.Error(t, err, "password %q", pw)
+		}
+		_ = rdb.Close()
+	}
 }

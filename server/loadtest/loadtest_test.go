@@ -138,7 +138,7 @@ func TestRunShedsLoadPastCapacity(t *testing.T) {
 }
 
 func TestRunCountsCacheHits(t *testing.T) {
-	rdb, err := cache.NewClient(miniredis.RunT(t).Addr(), time.Second)
+	rdb, err := cache.NewClient(miniredis.RunT(t).Addr(), "", time.Second)
 	require.NoError(t, err)
 	t.Cleanup(func() { rdb.Close() })
 	c, err := cache.New(rdb, cache.Options{Timeout: time.Second})

@@ -45,6 +45,7 @@ type Options struct {
 	Rate                   float64
 	Burst                  int
 	RedisAddr              string
+	RedisPasswordFile      string
 	RedisTimeout           time.Duration
 	ImageDomains           []string
 	MaxBodyBytes           int64
@@ -85,6 +86,7 @@ func New() *cobra.Command {
 	f.Float64Var(&o.Rate, "rate", 0, "requests per second per token (0: unlimited)")
 	f.IntVar(&o.Burst, "burst", 0, "requests a token may make at once (0: the rate)")
 	f.StringVar(&o.RedisAddr, "redis-addr", "", "Redis address for the result cache (empty: no cache)")
+	f.StringVar(&o.RedisPasswordFile, "redis-password-file", "", "file holding the Redis password (AUTH)")
 	f.DurationVar(&o.RedisTimeout, "redis-timeout", 50*time.Millisecond, "bound on each Redis call")
 	f.StringSliceVar(&o.ImageDomains, "image-domains", nil, "domains chat image_url may fetch over https")
 	f.Int64Var(&o.MaxBodyBytes, "max-body-bytes", 0, "largest request body (0: the server's default)")
@@ -117,7 +119,11 @@ func Run(ctx context.Context, o *Options, logOut io.Writer) error {
 	}
 	var c *cache.Cache
 	if o.RedisAddr != "" {
-		rdb, err := cache.NewClient(o.RedisAddr, o.RedisTimeout)
+		password, err := readSecretFile(o.RedisPasswordFile)
+		if err != nil {
+			return err
+		}
+		rdb, err := cache.NewClient(o.RedisAddr, password, o.RedisTimeout)
 		if err != nil {
 			return err
 		}
@@ -241,6 +247,19 @@ func loadTokens(path string) ([]string, error) {
 		return auth.LoadTokens(path)
 	}
 	return auth.ParseTokens(os.Getenv(EnvTokens)), nil
+}
+
+// readSecretFile returns a file's content without surrounding white space;
+// an empty path means no secret.
+func readSecretFile(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("serve: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
 }
 
 func fileExists(path string) bool {
