@@ -9,7 +9,7 @@ BENCH   ?= .
 BENCHTIME ?= 1s
 COUNT   ?= 1
 
-.PHONY: all build test test-native test-arm64 fmt-check vet deps run bench bench-kernels gpu-check clean
+.PHONY: all build test test-native test-arm64 fmt-check vet deps run bench bench-kernels gpu-check policy clean
 
 all: build
 
@@ -50,6 +50,11 @@ bench:
 
 bench-kernels:
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -count $(COUNT) ./engine/kernels/
+
+## policy: every stack in stacks/ against the policy rules (the program under Pulumi's mocks);
+## make test runs the same check through policycmd's TestEveryStackPasses
+policy:
+	$(GO) run ./cmd/mmllm policy check --all
 
 ## gpu-check: CUDA correctness and bandwidth on a GPU machine (exits 2 without one)
 gpu-check:

@@ -13,6 +13,7 @@ import (
 	"github.com/mobile-mm-llm/mobile-mm-llm/cmd/mmllm/internal/infercmd"
 	"github.com/mobile-mm-llm/mobile-mm-llm/cmd/mmllm/internal/kernelscmd"
 	"github.com/mobile-mm-llm/mobile-mm-llm/cmd/mmllm/internal/loadcmd"
+	"github.com/mobile-mm-llm/mobile-mm-llm/cmd/mmllm/internal/policycmd"
 	"github.com/mobile-mm-llm/mobile-mm-llm/cmd/mmllm/internal/quantizecmd"
 	"github.com/mobile-mm-llm/mobile-mm-llm/cmd/mmllm/internal/servecmd"
 	"github.com/spf13/cobra"
@@ -34,6 +35,6 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(kernelscmd.New(), servecmd.New(), infercmd.New(), quantizecmd.New(), loadcmd.New())
+	root.AddCommand(kernelscmd.New(), servecmd.New(), infercmd.New(), quantizecmd.New(), loadcmd.New(), policycmd.New())
 	return root
 }

@@ -1,0 +1,360 @@
+package stack
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Project is the Pulumi project's name (Pulumi.yaml) and so the namespace
+// of every config key: "mobile-mm-llm:image".
+const Project = "mobile-mm-llm"
+
+// Environment is a stack's environment; production stacks get the
+// policies' production rules (3 replicas, backups, alerts).
+type Environment string
+
+// The environments.
+const (
+	// Dev is a developer or CI stack.
+	Dev Environment = "dev"
+	// Staging is a pre-production stack.
+	Staging Environment = "staging"
+	// Production serves users.
+	Production Environment = "production"
+)
+
+// environments lists the valid environments, in the order errors name them.
+var environments = []Environment{Dev, Staging, Production}
+
+// ClusterExisting is the cluster kind of a cluster that exists already,
+// reached through a kubeconfig from secret config.
+const ClusterExisting = "existing"
+
+// clusterKindsLater are the cluster kinds issue 6 adds (components/aws,
+// gcp, azure); a stack naming one fails with a message saying so.
+var clusterKindsLater = []string{"eks", "gke", "aks"}
+
+// Config is a stack's typed configuration, every key in the Project
+// namespace. ParseConfig reads and validates it; secrets are read apart
+// (ReadSecrets), as Pulumi secrets.
+type Config struct {
+	// Environment is "dev", "staging" or "production" (key environment, required).
+	Environment Environment
+	// Region names the region or site the stack deploys (key region,
+	// optional; exported for the global stack).
+	Region string
+	// Cluster says where the stack deploys (key cluster, required).
+	Cluster ClusterConfig
+	// Namespace is the inference server's namespace (key namespace, default "mmllm").
+	Namespace string
+	// Image is the server image, pinned by release tag or digest (key image, required).
+	Image string
+	// ModelClaim is a PersistentVolumeClaim in Namespace holding the model
+	// weights (key modelClaim, optional: the image may carry them).
+	ModelClaim string
+	// Replicas bound the autoscaler (key replicas, required).
+	Replicas Replicas
+	// Resources are the server container's requests and limits (key
+	// resources, optional: the workload component's defaults).
+	Resources *Resources
+	// GPU asks for GPUs (key gpu, optional: CPU only).
+	GPU GPUConfig
+	// KEDA is the autoscaler's operator (key keda).
+	KEDA KEDAConfig
+	// Redis is the in-cluster result cache (key redis).
+	Redis RedisConfig
+	// Monitoring is Prometheus, Grafana, alerts and dashboards (key monitoring).
+	Monitoring MonitoringConfig
+	// Ingress exposes the API over TLS (key ingress, required).
+	Ingress IngressConfig
+	// Network narrows the NetworkPolicies (key network, optional).
+	Network NetworkConfig
+	// RBAC binds groups to the viewer and operator roles (key rbac, optional).
+	RBAC RBACConfig
+	// Backup snapshots Redis on a schedule (key backup, optional).
+	Backup BackupConfig
+}
+
+// ClusterConfig is the key cluster.
+type ClusterConfig struct {
+	// Kind is "existing" (EKS, GKE and AKS arrive with issue 6).
+	Kind string `json:"kind"`
+	// Context selects a context of the kubeconfig (existing clusters;
+	// default its current-context).
+	Context string `json:"context,omitempty"`
+}
+
+// Replicas is the key replicas: the KEDA ScaledObject's bounds.
+type Replicas struct {
+	// Min is the floor, at least 1 (the policies want 2, 3 in production).
+	Min int `json:"min"`
+	// Max is the ceiling, at least Min.
+	Max int `json:"max"`
+}
+
+// Resources is the key resources: all four quantities, or the key unset.
+type Resources struct {
+	// CPURequest is e.g. "500m".
+	CPURequest string `json:"cpuRequest"`
+	// CPULimit is e.g. "2".
+	CPULimit string `json:"cpuLimit"`
+	// MemoryRequest is e.g. "2Gi".
+	MemoryRequest string `json:"memoryRequest"`
+	// MemoryLimit is e.g. "8Gi".
+	MemoryLimit string `json:"memoryLimit"`
+}
+
+// GPUConfig is the key gpu.
+type GPUConfig struct {
+	// Count is the number of nvidia.com/gpu per server pod; 0 runs on CPUs.
+	Count int `json:"count"`
+	// NodeSelector selects the GPU nodes for the server's pods and, in
+	// device-plugin mode, the device plugin's (default
+	// {"nvidia.com/gpu.present": "true"}, the GPU feature discovery label).
+	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
+	// Install deploys the GPU plumbing (default true; false where the
+	// cluster has NVIDIA's device plugin or operator already).
+	Install *bool `json:"install,omitempty"`
+	// Mode is "device-plugin" (default) or "operator".
+	Mode string `json:"mode,omitempty"`
+	// InstallDriver makes the operator install the NVIDIA driver.
+	InstallDriver bool `json:"installDriver,omitempty"`
+}
+
+// KEDAConfig is the key keda.
+type KEDAConfig struct {
+	// Install deploys the KEDA operator (default true; false where the
+	// cluster runs KEDA already).
+	Install *bool `json:"install,omitempty"`
+}
+
+// RedisConfig is the key redis.
+type RedisConfig struct {
+	// Enabled deploys the in-cluster Redis cache (needs the secret
+	// redisPassword).
+	Enabled bool `json:"enabled"`
+	// StorageSize is its volume's size (default the component's, 8Gi).
+	StorageSize string `json:"storageSize,omitempty"`
+	// StorageClass is its volume's StorageClass (default the cluster's).
+	StorageClass string `json:"storageClass,omitempty"`
+}
+
+// MonitoringConfig is the key monitoring.
+type MonitoringConfig struct {
+	// Enabled installs kube-prometheus-stack and the server's alerts and
+	// dashboard (default true; needs the secret grafanaAdminPassword).
+	Enabled *bool `json:"enabled,omitempty"`
+	// Namespace is Prometheus's namespace (default "monitoring").
+	Namespace string `json:"namespace,omitempty"`
+	// Retention is how long Prometheus keeps samples (default 15d).
+	Retention string `json:"retention,omitempty"`
+	// StorageSize gives Prometheus a volume of that size.
+	StorageSize string `json:"storageSize,omitempty"`
+	// StorageClass is that volume's StorageClass.
+	StorageClass string `json:"storageClass,omitempty"`
+	// PrometheusAddress is the Prometheus KEDA queries when Enabled is
+	// false (required then).
+	PrometheusAddress string `json:"prometheusAddress,omitempty"`
+	// RunbookURL is linked from every alert.
+	RunbookURL string `json:"runbookUrl,omitempty"`
+	// AlertLabels are added to every alert (routing, team).
+	AlertLabels map[string]string `json:"alertLabels,omitempty"`
+}
+
+// IngressConfig is the key ingress.
+type IngressConfig struct {
+	// Host is the public host name (required).
+	Host string `json:"host"`
+	// TLSSecretName is the certificate's Secret in Namespace (required).
+	TLSSecretName string `json:"tlsSecretName"`
+	// ClassName is the IngressClass (default "nginx").
+	ClassName string `json:"className,omitempty"`
+	// Annotations are added to the Ingress (cert-manager issuer...).
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// NetworkConfig is the key network.
+type NetworkConfig struct {
+	// IngressNamespace is the ingress controller's namespace (default "ingress-nginx").
+	IngressNamespace string `json:"ingressNamespace,omitempty"`
+	// HTTPSEgressCIDRs are where the server may open HTTPS connections
+	// (default everywhere).
+	HTTPSEgressCIDRs []string `json:"httpsEgressCidrs,omitempty"`
+}
+
+// RBACConfig is the key rbac.
+type RBACConfig struct {
+	// ViewerGroups are bound to the read-only role.
+	ViewerGroups []string `json:"viewerGroups,omitempty"`
+	// OperatorGroups are bound to the runbook actions' role.
+	OperatorGroups []string `json:"operatorGroups,omitempty"`
+}
+
+// BackupConfig is the key backup.
+type BackupConfig struct {
+	// Enabled schedules Redis snapshots (needs redis.enabled).
+	Enabled bool `json:"enabled"`
+	// Schedule is the CronJob's schedule, in UTC (default "17 3 * * *").
+	Schedule string `json:"schedule,omitempty"`
+	// RetentionDays is how long snapshots are kept (default 14).
+	RetentionDays int `json:"retentionDays,omitempty"`
+	// StorageSize is the snapshots' volume size (default "20Gi").
+	StorageSize string `json:"storageSize,omitempty"`
+	// StorageClass is that volume's StorageClass (default the cluster's).
+	StorageClass string `json:"storageClass,omitempty"`
+}
+
+// configKey is one config key of the Project namespace and where
+// ParseConfig stores its value.
+type configKey struct {
+	name string
+	// object keys hold structured values (JSON in Pulumi's config map);
+	// the others are plain strings.
+	object bool
+	dst    func(c *Config) any
+}
+
+// configKeys lists every plain (non-secret) key, in the order errors name them.
+func configKeys() []configKey {
+	return []configKey{
+		{"environment", false, func(c *Config) any { return (*string)(&c.Environment) }},
+		{"region", false, func(c *Config) any { return &c.Region }},
+		{"cluster", true, func(c *Config) any { return &c.Cluster }},
+		{"namespace", false, func(c *Config) any { return &c.Namespace }},
+		{"image", false, func(c *Config) any { return &c.Image }},
+		{"modelClaim", false, func(c *Config) any { return &c.ModelClaim }},
+		{"replicas", true, func(c *Config) any { return &c.Replicas }},
+		{"resources", true, func(c *Config) any { return &c.Resources }},
+		{"gpu", true, func(c *Config) any { return &c.GPU }},
+		{"keda", true, func(c *Config) any { return &c.KEDA }},
+		{"redis", true, func(c *Config) any { return &c.Redis }},
+		{"monitoring", true, func(c *Config) any { return &c.Monitoring }},
+		{"ingress", true, func(c *Config) any { return &c.Ingress }},
+		{"network", true, func(c *Config) any { return &c.Network }},
+		{"rbac", true, func(c *Config) any { return &c.RBAC }},
+		{"backup", true, func(c *Config) any { return &c.Backup }},
+	}
+}
+
+// ConfigKeys returns every key the program reads, plain and secret, without
+// the Project namespace; the policy runner rejects any other key of the
+// namespace in a stack file (a typo would otherwise be silently ignored).
+func ConfigKeys() []string {
+	var out []string
+	for _, k := range configKeys() {
+		out = append(out, k.name)
+	}
+	return append(out, SecretKeys()...)
+}
+
+// FullKey is key in the Project namespace ("mobile-mm-llm:image").
+func FullKey(key string) string { return Project + ":" + key }
+
+// ParseConfig reads the stack's config through lookup (full key to raw
+// value, as Pulumi passes it: plain strings, structured values as JSON),
+// fills the defaults and validates it. The error names every bad key.
+func ParseConfig(lookup func(fullKey string) (string, bool)) (*Config, error) {
+	cfg := &Config{}
+	var errs []error
+	for _, k := range configKeys() {
+		raw, ok := lookup(FullKey(k.name))
+		if !ok {
+			continue
+		}
+		if !k.object {
+			*k.dst(cfg).(*string) = raw
+			continue
+		}
+		if err := decodeStrict(raw, k.dst(cfg)); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", FullKey(k.name), err))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("invalid stack config: %w", errors.Join(errs...))
+	}
+	cfg.applyDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// decodeStrict decodes a structured value, rejecting unknown fields and
+// naming the field of a type mismatch.
+func decodeStrict(raw string, dst any) error {
+	dec := json.NewDecoder(bytes.NewReader([]byte(raw)))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(dst)
+	if err == nil && dec.More() {
+		err = errors.New("has trailing data after the value")
+	}
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &typeErr) && typeErr.Field == "":
+		return fmt.Errorf("is a %s; it must be an object (see infra/README.md)", typeErr.Value)
+	case errors.As(err, &typeErr):
+		return fmt.Errorf("%s: is a %s, want %s", typeErr.Field, typeErr.Value, typeErr.Type)
+	case strings.HasPrefix(err.Error(), "json: unknown field"):
+		return fmt.Errorf("has an %s", strings.TrimPrefix(err.Error(), "json: "))
+	default:
+		return fmt.Errorf("is not a valid structured value: %w", err)
+	}
+}
+
+// Defaults of optional keys.
+const (
+	defaultNamespace           = "mmllm"
+	defaultMonitoringNamespace = "monitoring"
+	defaultBackupSchedule      = "17 3 * * *"
+	defaultBackupRetentionDays = 14
+	defaultBackupStorageSize   = "20Gi"
+	// gpuPresentLabel is the node label NVIDIA's GPU feature discovery sets.
+	gpuPresentLabel = "nvidia.com/gpu.present"
+)
+
+// applyDefaults fills the unset optional keys.
+func (c *Config) applyDefaults() {
+	if c.Namespace == "" {
+		c.Namespace = defaultNamespace
+	}
+	if c.GPU.Count > 0 && len(c.GPU.NodeSelector) == 0 {
+		c.GPU.NodeSelector = map[string]string{gpuPresentLabel: "true"}
+	}
+	if c.Monitoring.Namespace == "" {
+		c.Monitoring.Namespace = defaultMonitoringNamespace
+	}
+	if c.Backup.Enabled {
+		if c.Backup.Schedule == "" {
+			c.Backup.Schedule = defaultBackupSchedule
+		}
+		if c.Backup.RetentionDays == 0 {
+			c.Backup.RetentionDays = defaultBackupRetentionDays
+		}
+		if c.Backup.StorageSize == "" {
+			c.Backup.StorageSize = defaultBackupStorageSize
+		}
+	}
+}
+
+// enabled is an optional switch that defaults to on.
+func enabled(b *bool) bool { return b == nil || *b }
+
+// MonitoringEnabled reports whether the stack installs its monitoring.
+func (c *Config) MonitoringEnabled() bool { return enabled(c.Monitoring.Enabled) }
+
+// InstallsGPUSupport reports whether the stack deploys NVIDIA's device
+// plugin or operator.
+func (c *Config) InstallsGPUSupport() bool { return c.GPU.Count > 0 && enabled(c.GPU.Install) }
+
+// InstallsKEDA reports whether the stack deploys the KEDA operator.
+func (c *Config) InstallsKEDA() bool { return enabled(c.KEDA.Install) }
+
+// cronPattern is a five-field cron schedule or one of the macros the
+// CronJob controller accepts.
+var cronPattern = regexp.MustCompile(`^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|([0-9A-Za-z*/,?-]+\s+){4}[0-9A-Za-z*/,?-]+)$`)

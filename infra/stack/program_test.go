@@ -1,0 +1,471 @@
+package stack_test
+
+import (
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/mobile-mm-llm/mobile-mm-llm/components/global/cloud"
+	"github.com/mobile-mm-llm/mobile-mm-llm/components/monitoring"
+	"github.com/mobile-mm-llm/mobile-mm-llm/components/redis"
+	"github.com/mobile-mm-llm/mobile-mm-llm/components/workload"
+	"github.com/mobile-mm-llm/mobile-mm-llm/infra/stack"
+	"github.com/mobile-mm-llm/mobile-mm-llm/policies"
+	"github.com/mobile-mm-llm/mobile-mm-llm/policies/runner"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/require"
+)
+
+// The cloud clusters of issue 6 plug in as they are.
+var _ stack.Cluster = cloud.Cluster(nil)
+
+// stacksDir is the repository's stacks/.
+const stacksDir = "../../stacks"
+
+// program is the infra program as the policy runner runs it.
+var program = runner.Program{Project: stack.Project, Run: stack.Program, Keys: stack.ConfigKeys(), SecretKeys: stack.SecretKeys()}
+
+// loadStack reads a stack file and the config the program will parse from it.
+func loadStack(t *testing.T, dir, name string) (*runner.StackFile, *stack.Config) {
+	t.Helper()
+	sf, err := runner.LoadStack(dir, name, stack.Project)
+	require.NoError(t, err)
+	cfg, err := stack.ParseConfig(func(k string) (string, bool) { v, ok := sf.Config[k]; return v, ok })
+	require.NoError(t, err, "stack %s", name)
+	return sf, cfg
+}
+
+// at walks plain values by map keys and list indexes.
+func at(v any, path ...any) any {
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, _ := v.(map[string]any)
+			v = m[k]
+		case int:
+			l, _ := v.([]any)
+			if k >= len(l) {
+				return nil
+			}
+			v = l[k]
+		}
+	}
+	return v
+}
+
+// one returns the only registration of typ, as plain values.
+func one(t *testing.T, rec *runner.Recorder, typ string) (runner.Registration, map[string]any) {
+	t.Helper()
+	regs := rec.OfType(typ)
+	require.Len(t, regs, 1, typ)
+	return regs[0], policies.FromResourcePropertyMap(regs[0].Inputs)
+}
+
+// TestEveryStackDeploysItsConfig runs the program for every stack in
+// stacks/ and checks that what it registers follows the stack's config.
+func TestEveryStackDeploysItsConfig(t *testing.T) {
+	names, err := runner.ListStacks(stacksDir)
+	require.NoError(t, err)
+	require.Subset(t, names, []string{"dev", "prod-onprem"})
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			sf, cfg := loadStack(t, stacksDir, name)
+			rec, err := program.Execute(sf)
+			require.NoError(t, err)
+			checkComponents(t, rec, cfg)
+			checkProvider(t, rec, cfg)
+			checkServer(t, rec, cfg)
+		})
+	}
+}
+
+// checkComponents: the components the config asks for, and no others.
+func checkComponents(t *testing.T, rec *runner.Recorder, cfg *stack.Config) {
+	t.Helper()
+	want := map[string]bool{
+		stack.ExistingClusterTypeToken:       cfg.Cluster.Kind == stack.ClusterExisting,
+		workload.TypeToken:                   true,
+		"mobile-mm-llm:security:Baseline":    true,
+		monitoring.StackTypeToken:            cfg.MonitoringEnabled(),
+		"mobile-mm-llm:monitoring:Inference": cfg.MonitoringEnabled(),
+		"mobile-mm-llm:gpu:Support":          cfg.InstallsGPUSupport(),
+		"mobile-mm-llm:keda:Operator":        cfg.InstallsKEDA(),
+		redis.TypeToken:                      cfg.Redis.Enabled,
+		stack.RedisSnapshotsTypeToken:        cfg.Backup.Enabled,
+	}
+	for typ, present := range want {
+		n := len(rec.OfType(typ))
+		if present {
+			require.Equal(t, 1, n, "component %s", typ)
+		} else {
+			require.Zero(t, n, "component %s", typ)
+		}
+	}
+	for _, r := range rec.Registrations() {
+		if !r.Custom {
+			require.Contains(t, want, r.Type, "unexpected component")
+		}
+	}
+}
+
+// checkProvider: one Kubernetes provider, from the secret kubeconfig, used
+// by every Kubernetes resource.
+func checkProvider(t *testing.T, rec *runner.Recorder, cfg *stack.Config) {
+	t.Helper()
+	p, plain := one(t, rec, "pulumi:providers:kubernetes")
+	require.True(t, p.Inputs["kubeconfig"].IsSecret(), "the kubeconfig stays secret")
+	require.Equal(t, runner.Placeholder(stack.FullKey(stack.KeyKubeconfig)), plain["kubeconfig"])
+	if cfg.Cluster.Context != "" {
+		require.Equal(t, cfg.Cluster.Context, plain["context"])
+	} else {
+		require.NotContains(t, plain, "context")
+	}
+	ref := p.URN + "::" + p.ID
+	for _, r := range rec.Registrations() {
+		if r.Custom && strings.HasPrefix(r.Type, "kubernetes:") {
+			require.Equal(t, ref, r.Provider, "%s %s uses the cluster's provider", r.Type, r.Name)
+		}
+	}
+}
+
+// checkServer: the Deployment, ScaledObject, Ingress and secrets follow the config.
+func checkServer(t *testing.T, rec *runner.Recorder, cfg *stack.Config) {
+	t.Helper()
+	_, dep := one(t, rec, "kubernetes:apps/v1:Deployment")
+	require.Equal(t, cfg.Namespace, at(dep, "metadata", "namespace"))
+	pod := at(dep, "spec", "template", "spec")
+	require.Equal(t, cfg.Image, at(pod, "containers", 0, "image"))
+	limits := at(pod, "containers", 0, "resources", "limits")
+	if r := cfg.Resources; r != nil {
+		require.Equal(t, r.CPULimit, at(limits, "cpu"))
+		require.Equal(t, r.MemoryLimit, at(limits, "memory"))
+		require.Equal(t, r.MemoryRequest, at(pod, "containers", 0, "resources", "requests", "memory"))
+	}
+	if cfg.GPU.Count > 0 {
+		require.Equal(t, strconv.Itoa(cfg.GPU.Count), at(limits, "nvidia.com/gpu"))
+		for k, v := range cfg.GPU.NodeSelector {
+			require.Equal(t, v, at(pod, "nodeSelector", k))
+		}
+	} else {
+		require.Nil(t, at(limits, "nvidia.com/gpu"))
+	}
+	require.Nil(t, at(dep, "spec", "replicas"), "KEDA owns the replica count")
+
+	_, so := one(t, rec, "kubernetes:keda.sh/v1alpha1:ScaledObject")
+	require.Equal(t, float64(cfg.Replicas.Min), at(so, "spec", "minReplicaCount"))
+	require.Equal(t, float64(cfg.Replicas.Max), at(so, "spec", "maxReplicaCount"))
+
+	_, ing := one(t, rec, "kubernetes:networking.k8s.io/v1:Ingress")
+	require.Equal(t, cfg.Ingress.Host, at(ing, "spec", "rules", 0, "host"))
+	require.Equal(t, cfg.Ingress.TLSSecretName, at(ing, "spec", "tls", 0, "secretName"))
+	for k, v := range cfg.Ingress.Annotations {
+		require.Equal(t, v, at(ing, "metadata", "annotations", k))
+	}
+
+	for _, s := range rec.OfType("kubernetes:core/v1:Secret") {
+		data := s.Inputs["stringData"]
+		require.True(t, data.IsObject() || data.IsSecret(), "secret %s has stringData", s.Name)
+		if data.IsObject() {
+			for k, v := range data.ObjectValue() {
+				require.True(t, v.IsSecret(), "secret %s key %s stays secret", s.Name, k)
+			}
+		}
+	}
+	env := at(pod, "containers", 0, "env")
+	if cfg.Redis.Enabled {
+		require.Contains(t, env, map[string]any{"name": "MMLLM_REDIS_ADDR", "value": redis.ServiceAddress("redis", cfg.Namespace)})
+	}
+}
+
+func TestBackupJobSnapshotsRedis(t *testing.T) {
+	sf, cfg := loadStack(t, stacksDir, "prod-onprem")
+	require.True(t, cfg.Backup.Enabled, "the production example schedules backups")
+	rec, err := program.Execute(sf)
+	require.NoError(t, err)
+
+	_, cj := one(t, rec, "kubernetes:batch/v1:CronJob")
+	require.Equal(t, cfg.Backup.Schedule, at(cj, "spec", "schedule"))
+	require.Equal(t, "Forbid", at(cj, "spec", "concurrencyPolicy"))
+	require.Equal(t, policies.BackupComponent, at(cj, "metadata", "labels", "app.kubernetes.io/component"))
+	pod := at(cj, "spec", "jobTemplate", "spec", "template", "spec")
+	script := at(pod, "containers", 0, "command", 2).(string)
+	require.Contains(t, script, "redis-cli -h redis."+cfg.Namespace+".svc.cluster.local -p 6379 --rdb")
+	// Retention 14 days: files 14 or more days old go (find counts whole days).
+	require.Contains(t, script, "-mtime +"+strconv.Itoa(cfg.Backup.RetentionDays-1)+" -delete")
+	require.NotContains(t, at(pod, "containers", 0), "env", "the password is read from the mounted Secret")
+	require.Contains(t, at(pod, "volumes"), map[string]any{"name": "auth",
+		"secret": map[string]any{"secretName": redis.AuthSecretName("redis"), "defaultMode": float64(0o440)}})
+
+	_, pvc := one(t, rec, "kubernetes:core/v1:PersistentVolumeClaim")
+	require.Equal(t, cfg.Backup.StorageSize, at(pvc, "spec", "resources", "requests", "storage"))
+
+	// The job's pods may reach Redis's pods, and Redis admits them.
+	_, sts := one(t, rec, "kubernetes:apps/v1:StatefulSet")
+	redisPods := at(sts, "spec", "template", "metadata", "labels").(map[string]any)
+	jobPods := at(cj, "spec", "jobTemplate", "spec", "template", "metadata", "labels").(map[string]any)
+	policiesByName := map[string]map[string]any{}
+	for _, np := range rec.OfType("kubernetes:networking.k8s.io/v1:NetworkPolicy") {
+		plain := policies.FromResourcePropertyMap(np.Inputs)
+		policiesByName[at(plain, "metadata", "name").(string)] = plain
+	}
+	egress := policiesByName["redis-backup-egress"]
+	requireSelects(t, at(egress, "spec", "podSelector", "matchLabels"), jobPods)
+	requireSelects(t, at(egress, "spec", "egress", 0, "to", 0, "podSelector", "matchLabels"), redisPods)
+	ingress := policiesByName["redis-backup-redis-ingress"]
+	requireSelects(t, at(ingress, "spec", "podSelector", "matchLabels"), redisPods)
+	requireSelects(t, at(ingress, "spec", "ingress", 0, "from", 0, "podSelector", "matchLabels"), jobPods)
+	requireSelects(t, at(policiesByName["redis-clients"], "spec", "podSelector", "matchLabels"), redisPods)
+	require.Equal(t, float64(6379), at(ingress, "spec", "ingress", 0, "ports", 0, "port"))
+}
+
+// requireSelects requires a non-empty selector matching labels.
+func requireSelects(t *testing.T, selector any, labels map[string]any) {
+	t.Helper()
+	sel, ok := selector.(map[string]any)
+	require.True(t, ok && len(sel) > 0, "empty selector")
+	for k, v := range sel {
+		require.Equal(t, v, labels[k], "label %s", k)
+	}
+}
+
+// withConfig returns a copy of sf with the keys (without namespace) set to
+// raw values as Pulumi passes them ("" deletes the key).
+func withConfig(sf *runner.StackFile, name string, kv ...string) *runner.StackFile {
+	out := *sf
+	out.Name = name
+	out.Config = map[string]string{}
+	for k, v := range sf.Config {
+		out.Config[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			delete(out.Config, stack.FullKey(kv[i]))
+		} else {
+			out.Config[stack.FullKey(kv[i])] = kv[i+1]
+		}
+	}
+	return &out
+}
+
+func TestDeployOutputs(t *testing.T) {
+	sf, cfg := loadStack(t, stacksDir, "prod-onprem")
+	var (
+		wg      sync.WaitGroup
+		outputs map[string]pulumi.Input
+		values  map[string]any
+	)
+	wg.Add(1)
+	p := program
+	p.Run = func(ctx *pulumi.Context) error {
+		cfg, err := stack.ParseConfig(ctx.GetConfig)
+		if err != nil {
+			return err
+		}
+		sec, err := stack.ReadSecrets(cfg, ctx.GetConfig, ctx.IsConfigSecret)
+		if err != nil {
+			return err
+		}
+		d, err := stack.Deploy(ctx, cfg, sec)
+		if err != nil {
+			return err
+		}
+		outputs = d.Outputs
+		keys := slices.Sorted(maps.Keys(d.Outputs))
+		var ins []any
+		for _, k := range keys {
+			ins = append(ins, d.Outputs[k])
+		}
+		pulumi.All(ins...).ApplyT(func(vs []any) error {
+			defer wg.Done()
+			values = map[string]any{}
+			for i, k := range keys {
+				values[k] = vs[i]
+			}
+			return nil
+		})
+		return nil
+	}
+	_, err := p.Execute(sf)
+	require.NoError(t, err)
+	wg.Wait()
+	require.Equal(t, map[string]any{
+		"url":            "https://" + cfg.Ingress.Host,
+		"namespace":      cfg.Namespace,
+		"deploymentName": workload.DefaultAppName,
+		"serviceName":    workload.DefaultAppName,
+		"environment":    "production",
+		"region":         cfg.Region,
+		"clusterKind":    "existing",
+		"kubeconfig":     runner.Placeholder(stack.FullKey(stack.KeyKubeconfig)),
+		"prometheusUrl":  "http://kube-prometheus-stack-prometheus." + cfg.Monitoring.Namespace + ".svc.cluster.local:9090",
+		"redisAddress":   redis.ServiceAddress("redis", cfg.Namespace),
+	}, values)
+	require.True(t, pulumi.IsSecret(pulumi.ToOutput(outputs["kubeconfig"])), "the kubeconfig output is secret")
+	require.False(t, pulumi.IsSecret(pulumi.ToOutput(outputs["url"])))
+}
+
+func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
+	sf, _ := loadStack(t, stacksDir, "prod-onprem")
+	tests := []struct {
+		name string
+		sf   *runner.StackFile
+		want string
+	}{
+		{"latest image", withConfig(sf, "p1", "image", "ghcr.io/mobile-mm-llm/mmllm:latest"), `mobile-mm-llm:image: "ghcr.io/mobile-mm-llm/mmllm:latest" floats on latest`},
+		{"cloud cluster", withConfig(sf, "p2", "cluster", `{"kind":"gke"}`), `mobile-mm-llm:cluster.kind: is "gke", which this program cannot create yet`},
+		{"min above max", withConfig(sf, "p3", "replicas", `{"min":30,"max":20}`), "mobile-mm-llm:replicas.min: is 30, above replicas.max (20)"},
+		{"unknown key", withConfig(sf, "p4", "replica", `{"min":3}`), "unknown config key(s) mobile-mm-llm:replica"},
+		{"component check", withConfig(sf, "p5", "monitoring", `{"retention":"a month"}`), `monitoring.NewPrometheusStack: invalid args: Retention: "a month"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec, err := program.Execute(tt.sf)
+			require.ErrorContains(t, err, tt.want)
+			if rec != nil && tt.name != "component check" {
+				require.Empty(t, rec.Registrations(), "nothing is registered from bad config")
+			}
+		})
+	}
+
+	// A secret stored in plain text is refused.
+	plain := withConfig(sf, "p6", stack.KeyAPITokens, "token-in-the-clear")
+	_, err := program.Execute(plain)
+	require.ErrorContains(t, err, "mobile-mm-llm:apiTokens: is stored in plain text in the stack file")
+}
+
+func TestProductionRulesCatchWeakStacks(t *testing.T) {
+	sf, _ := loadStack(t, stacksDir, "prod-onprem")
+	set, err := policies.DefaultSet()
+	require.NoError(t, err)
+	tests := []struct {
+		name string
+		sf   *runner.StackFile
+		want []string
+	}{
+		{"one replica", withConfig(sf, "prod-1", "replicas", `{"min":1,"max":20}`), []string{"k8s-autoscaler-min-replicas"}},
+		{"two replicas", withConfig(sf, "prod-2", "replicas", `{"min":2,"max":20}`), []string{"k8s-autoscaler-min-replicas"}},
+		{"no backups", withConfig(sf, "prod-3", "backup", ""), []string{"production-backup-schedule"}},
+		{"no alerts", withConfig(sf, "prod-4", "monitoring", `{"enabled":false,"prometheusAddress":"http://prometheus.obs.svc:9090"}`),
+			[]string{"production-alert-rules"}},
+		{"dev with one replica", withConfig(sf, "dev-1", "environment", "dev", "replicas", `{"min":1,"max":20}`, "backup", ""),
+			[]string{"k8s-autoscaler-min-replicas"}},
+		{"dev with two replicas and no backups", withConfig(sf, "dev-2", "environment", "dev", "replicas", `{"min":2,"max":20}`, "backup", ""), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := program.Check(tt.sf, set)
+			require.NoError(t, err)
+			var got []string
+			for _, v := range res.Report.Violations {
+				if v.Severity == policies.Mandatory {
+					got = append(got, v.RuleID)
+				}
+			}
+			require.ElementsMatch(t, tt.want, got)
+			require.Equal(t, len(tt.want) > 0, res.Failed())
+		})
+	}
+}
+
+func TestNewExistingClusterRejectsBadArgs(t *testing.T) {
+	sf, _ := loadStack(t, stacksDir, "dev")
+	for _, tt := range []struct {
+		name string
+		args *stack.ExistingClusterArgs
+		want string
+	}{
+		{"c", nil, "NewExistingCluster: args are required"},
+		{"", &stack.ExistingClusterArgs{Kubeconfig: pulumi.String("x")}, "NewExistingCluster: name is required"},
+		{"c", &stack.ExistingClusterArgs{}, `NewExistingCluster "c": Kubeconfig is required`},
+	} {
+		p := program
+		p.Run = func(ctx *pulumi.Context) error {
+			_, err := stack.NewExistingCluster(ctx, tt.name, tt.args)
+			return err
+		}
+		rec, err := p.Execute(sf)
+		require.ErrorContains(t, err, tt.want)
+		require.Empty(t, rec.Registrations())
+	}
+}
+
+func TestDeployVariants(t *testing.T) {
+	sf, _ := loadStack(t, stacksDir, "dev")
+	const promAddr = "http://prometheus.observability.svc:9090"
+	tests := []struct {
+		name  string
+		sf    *runner.StackFile
+		check func(t *testing.T, rec *runner.Recorder)
+	}{
+		{"external prometheus", withConfig(sf, "v1", "monitoring", `{"enabled":false,"namespace":"observability","prometheusAddress":"`+promAddr+`"}`, stack.KeyGrafanaAdminPassword, ""),
+			func(t *testing.T, rec *runner.Recorder) {
+				require.Empty(t, rec.OfType(monitoring.StackTypeToken))
+				require.Empty(t, rec.OfType("kubernetes:monitoring.coreos.com/v1:PrometheusRule"))
+				_, so := one(t, rec, "kubernetes:keda.sh/v1alpha1:ScaledObject")
+				var addrs []any
+				for _, tr := range at(so, "spec", "triggers").([]any) {
+					if at(tr, "type") == "prometheus" {
+						addrs = append(addrs, at(tr, "metadata", "serverAddress"))
+					}
+				}
+				require.Equal(t, []any{promAddr}, addrs, "KEDA queries the configured Prometheus")
+				for _, np := range rec.OfType("kubernetes:networking.k8s.io/v1:NetworkPolicy") {
+					if np.Name == "security-inference-ingress" {
+						plain := policies.FromResourcePropertyMap(np.Inputs)
+						require.Equal(t, "observability", at(plain, "spec", "ingress", 1, "from", 0, "namespaceSelector", "matchLabels", "kubernetes.io/metadata.name"),
+							"its namespace may scrape the server")
+						return
+					}
+				}
+				t.Fatal("no inference ingress NetworkPolicy")
+			}},
+		{"gpu operator", withConfig(sf, "v2", "gpu", `{"count":2,"mode":"operator"}`),
+			func(t *testing.T, rec *runner.Recorder) {
+				require.Len(t, rec.OfType("mobile-mm-llm:gpu:Support"), 1)
+				require.Empty(t, rec.OfType("kubernetes:apps/v1:DaemonSet"), "the operator deploys the device plugin itself")
+				require.Len(t, rec.OfType("kubernetes:helm.sh/v3:Release"), 3, "kube-prometheus-stack, KEDA, gpu-operator")
+				_, dep := one(t, rec, "kubernetes:apps/v1:Deployment")
+				pod := at(dep, "spec", "template", "spec")
+				require.Equal(t, "2", at(pod, "containers", 0, "resources", "limits", "nvidia.com/gpu"))
+				require.Equal(t, "true", at(pod, "nodeSelector", "nvidia.com/gpu.present"))
+			}},
+		{"cluster has gpu support and keda", withConfig(sf, "v3", "gpu", `{"count":1,"install":false}`, "keda", `{"install":false}`),
+			func(t *testing.T, rec *runner.Recorder) {
+				require.Empty(t, rec.OfType("mobile-mm-llm:gpu:Support"))
+				require.Empty(t, rec.OfType("mobile-mm-llm:keda:Operator"))
+				_, dep := one(t, rec, "kubernetes:apps/v1:Deployment")
+				require.Equal(t, "1", at(dep, "spec", "template", "spec", "containers", 0, "resources", "limits", "nvidia.com/gpu"))
+			}},
+		{"no redis", withConfig(sf, "v4", "redis", "", stack.KeyRedisPassword, ""),
+			func(t *testing.T, rec *runner.Recorder) {
+				require.Empty(t, rec.OfType(redis.TypeToken))
+				_, dep := one(t, rec, "kubernetes:apps/v1:Deployment")
+				for _, e := range at(dep, "spec", "template", "spec", "containers", 0, "env").([]any) {
+					require.NotEqual(t, "MMLLM_REDIS_ADDR", at(e, "name"))
+				}
+			}},
+	}
+	set, err := policies.DefaultSet()
+	require.NoError(t, err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec, err := program.Execute(tt.sf)
+			require.NoError(t, err)
+			tt.check(t, rec)
+			res, err := program.Check(tt.sf, set)
+			require.NoError(t, err)
+			require.False(t, res.Failed(), "%v", res.Report.Violations)
+		})
+	}
+}
+
+func TestProgramNeedsItsProject(t *testing.T) {
+	sf, _ := loadStack(t, stacksDir, "dev")
+	p := program
+	p.Project = "another"
+	_, err := p.Execute(sf)
+	require.ErrorContains(t, err, `this program reads the config of project "mobile-mm-llm", not "another"`)
+}
