@@ -9,11 +9,9 @@ package decoder
 import (
 	"context"
 	"fmt"
-	"math"
 
 	"github.com/mobile-mm-llm/mobile-mm-llm/engine/kernels"
 	"github.com/mobile-mm-llm/mobile-mm-llm/engine/nn"
-	"github.com/mobile-mm-llm/mobile-mm-llm/engine/quant"
 )
 
 // Config is the shape of a decoder, as GGUF's llama.* keys give it.
@@ -122,48 +120,32 @@ func NewModel(cfg Config, embed *Linear, layers []Layer, outNorm []float32, outp
 	return m, nil
 }
 
-// State is one sequence's KV cache and scratch space.
+// State is one sequence's KV cache and scratch space. A State serves one
+// sequence at a time; it must not be used by several goroutines at once.
 type State struct {
 	m      *Model
-	Pos    int         // tokens in the cache
-	k, v   [][]float32 // per layer: Context × KVDim
-	x, h   []float32
-	q, att []float32
-	kv     []float32 // scratch for one token's K and V
-	gate   []float32
-	up     []float32
-	scores []float32
+	Pos    int // positions in the cache
+	ctxLen int
+	cache  []kvCache // per layer
 	Logits []float32
-	qDim   *quant.Q8
-	qFFN   *quant.Q8
+	act    *activations // the positions of the pass being run
+	work   []worker     // the threads of the pass being run
+	one    [1]Input     // DecodeToken's and DecodeEmbedding's input
 }
 
 // NewState allocates a sequence state holding up to ctxLen tokens (at most
-// the model's context; 0 means the model's context).
+// the model's context; 0 means the model's context). Activation scratch
+// space grows with the longest pass run (at most maxBatch positions).
 func (m *Model) NewState(ctxLen int) (*State, error) {
 	if ctxLen <= 0 || ctxLen > m.Context {
 		ctxLen = m.Context
 	}
-	s := &State{m: m,
-		x: make([]float32, m.Dim), h: make([]float32, m.Dim), q: make([]float32, m.Dim),
-		att: make([]float32, m.Dim), kv: make([]float32, 2*m.KVDim),
-		gate: make([]float32, m.FFN), up: make([]float32, m.FFN),
-		scores: make([]float32, ctxLen), Logits: make([]float32, m.Vocab),
-	}
+	s := &State{m: m, ctxLen: ctxLen, Logits: make([]float32, m.Vocab)}
 	for range m.Layers {
-		s.k = append(s.k, make([]float32, ctxLen*m.KVDim))
-		s.v = append(s.v, make([]float32, ctxLen*m.KVDim))
+		s.cache = append(s.cache, newKVCache(&m.Config, ctxLen))
 	}
-	var err error
-	if m.Dim%quant.GroupSize == 0 {
-		if s.qDim, err = quant.NewQ8(m.Dim); err != nil {
-			return nil, err
-		}
-	}
-	if m.FFN%quant.GroupSize == 0 {
-		if s.qFFN, err = quant.NewQ8(m.FFN); err != nil {
-			return nil, err
-		}
+	if err := s.grow(1); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -172,89 +154,22 @@ func (m *Model) NewState(ctxLen int) (*State, error) {
 func (s *State) Reset() { s.Pos = 0 }
 
 // Capacity returns how many tokens the state can hold.
-func (s *State) Capacity() int { return len(s.scores) }
+func (s *State) Capacity() int { return s.ctxLen }
 
 // DecodeToken appends one token and, if logits is true, leaves the
 // next-token logits in s.Logits.
 func (s *State) DecodeToken(ctx context.Context, p *kernels.Pool, token int, logits bool) error {
-	if err := s.m.Embed.Row(token, s.x); err != nil {
-		return err
-	}
-	return s.forward(ctx, p, logits)
+	s.one[0] = Input{Token: token}
+	return s.run(ctx, p, s.one[:], logits)
 }
 
 // DecodeEmbedding appends one position whose input is an embedding (an
 // image token from the vision projector) rather than a token id.
 func (s *State) DecodeEmbedding(ctx context.Context, p *kernels.Pool, embd []float32, logits bool) error {
-	if len(embd) != s.m.Dim {
-		return fmt.Errorf("decoder: embedding of %d values, model dimension is %d", len(embd), s.m.Dim)
-	}
-	copy(s.x, embd)
-	return s.forward(ctx, p, logits)
-}
-
-func (s *State) forward(ctx context.Context, p *kernels.Pool, logits bool) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	m := s.m
-	if s.Pos >= s.Capacity() {
-		return fmt.Errorf("decoder: context full (%d tokens)", s.Capacity())
-	}
-	pos := s.Pos
-	scale := float32(1 / math.Sqrt(float64(m.HeadDim)))
-	for li := range m.Layers {
-		l := &m.Layers[li]
-		nn.RMSNorm(s.h, s.x, l.AttnNorm, m.NormEps)
-		k := s.k[li][pos*m.KVDim : (pos+1)*m.KVDim]
-		v := s.v[li][pos*m.KVDim : (pos+1)*m.KVDim]
-		if err := firstErr(l.Q.Mul(p, s.h, s.q, s.qDim), l.K.Mul(p, s.h, k, s.qDim), l.V.Mul(p, s.h, v, s.qDim)); err != nil {
-			return err
-		}
-		m.rope.Apply(s.q, pos)
-		m.rope.Apply(k, pos)
-		for h := 0; h < m.Heads; h++ {
-			q := s.q[h*m.HeadDim : (h+1)*m.HeadDim]
-			off := (h / m.GroupSize) * m.HeadDim
-			sc := s.scores[:pos+1]
-			for t := range sc {
-				kt := s.k[li][t*m.KVDim+off : t*m.KVDim+off+m.HeadDim]
-				var d float32
-				for i, qv := range q {
-					d += qv * kt[i]
-				}
-				sc[t] = d * scale
-			}
-			nn.Softmax(sc)
-			out := s.att[h*m.HeadDim : (h+1)*m.HeadDim]
-			clear(out)
-			for t, w := range sc {
-				vt := s.v[li][t*m.KVDim+off : t*m.KVDim+off+m.HeadDim]
-				for i := range out {
-					out[i] += w * vt[i]
-				}
-			}
-		}
-		if err := l.O.Mul(p, s.att, s.h, s.qDim); err != nil {
-			return err
-		}
-		nn.Add(s.x, s.x, s.h)
-		nn.RMSNorm(s.h, s.x, l.FFNNorm, m.NormEps)
-		if err := firstErr(l.Gate.Mul(p, s.h, s.gate, s.qDim), l.Up.Mul(p, s.h, s.up, s.qDim)); err != nil {
-			return err
-		}
-		nn.SwiGLU(s.gate, s.gate, s.up)
-		if err := l.Down.Mul(p, s.gate, s.h, s.qFFN); err != nil {
-			return err
-		}
-		nn.Add(s.x, s.x, s.h)
-	}
-	s.Pos++
-	if !logits {
-		return nil
-	}
-	nn.RMSNorm(s.h, s.x, m.OutNorm, m.NormEps)
-	return m.Output.Mul(p, s.h, s.Logits, s.qDim)
+	s.one[0] = Input{Embedding: embd}
+	err := s.run(ctx, p, s.one[:], logits)
+	s.one[0] = Input{}
+	return err
 }
 
 func firstErr(errs ...error) error {

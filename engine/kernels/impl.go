@@ -36,7 +36,7 @@ type Impl struct {
 	gemv    [quant.Int2 + 1]gemvKernel
 	gemm    [quant.Int2 + 1]gemmKernel
 	gemvF32 gemvF32Kernel
-	// quantizeQ8 quantizes activations; nil means quant.QuantizeQ8Ref.
+	// quantizeQ8 quantizes activations; nil means quantizeQ8Fast.
 	quantizeQ8 func(x []float32, q *quant.Q8) error
 	// streamSum adds the 64-bit words of a buffer (a multiple of 64 bytes);
 	// it measures read bandwidth.
@@ -73,7 +73,7 @@ func (im *Impl) complete(base *Impl) *Impl {
 		im.streamSum = base.streamSum
 	}
 	if im.quantizeQ8 == nil {
-		im.quantizeQ8 = quant.QuantizeQ8Ref
+		im.quantizeQ8 = quantizeQ8Fast
 	}
 	return im
 }

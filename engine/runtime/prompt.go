@@ -33,25 +33,19 @@ func (p prompt) positions() int {
 	return n
 }
 
-// feed runs the prompt through the decoder, leaving the logits of the last
-// position in s.Logits.
+// feed runs the prompt through the decoder in batched passes, leaving the
+// logits of the last position in s.Logits.
 func (p prompt) feed(ctx context.Context, s *decoder.State, pool *kernels.Pool) error {
-	total, done := p.positions(), 0
+	inputs := make([]decoder.Input, 0, p.positions())
 	for _, seg := range p {
 		for _, id := range seg.ids {
-			done++
-			if err := s.DecodeToken(ctx, pool, int(id), done == total); err != nil {
-				return err
-			}
+			inputs = append(inputs, decoder.Input{Token: int(id)})
 		}
 		for _, e := range seg.embd {
-			done++
-			if err := s.DecodeEmbedding(ctx, pool, e, done == total); err != nil {
-				return err
-			}
+			inputs = append(inputs, decoder.Input{Embedding: e})
 		}
 	}
-	return nil
+	return s.Prefill(ctx, pool, inputs)
 }
 
 // messages turns a request into the chat it stands for.
