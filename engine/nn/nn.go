@@ -77,20 +77,28 @@ func NewRope(headDim, dims int, base float64, neox bool) (*Rope, error) {
 }
 
 // Apply rotates every head of x (len(x) a multiple of the head size) for
-// position pos, in place.
+// position pos, in place. The angles are computed once for all heads.
 func (r *Rope) Apply(x []float32, pos int) {
 	half := r.dims / 2
+	var buf [128][2]float64
+	cs := buf[:0]
+	if half > len(buf) {
+		cs = make([][2]float64, 0, half)
+	}
+	for _, f := range r.freqs {
+		sin, cos := math.Sincos(float64(pos) * f)
+		cs = append(cs, [2]float64{sin, cos})
+	}
 	for h := 0; h+r.headDim <= len(x); h += r.headDim {
 		head := x[h : h+r.headDim]
-		for i, f := range r.freqs {
-			sin, cos := math.Sincos(float64(pos) * f)
+		for i, sc := range cs {
 			a, b := 2*i, 2*i+1
 			if r.neox {
 				a, b = i, i+half
 			}
 			x0, x1 := float64(head[a]), float64(head[b])
-			head[a] = float32(x0*cos - x1*sin)
-			head[b] = float32(x0*sin + x1*cos)
+			head[a] = float32(x0*sc[1] - x1*sc[0])
+			head[b] = float32(x0*sc[0] + x1*sc[1])
 		}
 	}
 }
