@@ -10,6 +10,13 @@ require (
 	github.com/prometheus/client_golang v1.25.0
 	github.com/prometheus/client_model v0.6.3
 	github.com/prometheus/common v0.72.0
+	github.com/pulumi/pulumi-aws/sdk/v6 v6.83.4
+	github.com/pulumi/pulumi-azure-native-sdk/authorization/v2 v2.0.0
+	github.com/pulumi/pulumi-azure-native-sdk/containerservice/v2 v2.0.0
+	github.com/pulumi/pulumi-azure-native-sdk/keyvault/v2 v2.0.0
+	github.com/pulumi/pulumi-azure-native-sdk/managedidentity/v2 v2.0.0
+	github.com/pulumi/pulumi-azure-native-sdk/network/v2 v2.0.0
+	github.com/pulumi/pulumi-gcp/sdk/v7 v7.38.0
 	github.com/pulumi/pulumi-kubernetes/sdk/v4 v4.32.0
 	github.com/pulumi/pulumi/sdk/v3 v3.274.1
 	github.com/redis/go-redis/v9 v9.23.0
@@ -112,6 +119,7 @@ require (
 	github.com/pkg/term v1.1.0 // indirect
 	github.com/prometheus/procfs v0.22.0 // indirect
 	github.com/pulumi/appdash v0.0.0-20231130102222-75f619a67231 // indirect
+	github.com/pulumi/pulumi-azure-native-sdk/v2 v2.0.0 // indirect
 	github.com/pulumi/pulumi-cloud-sdk/go v1.20261104.0 // indirect
 	github.com/quic-go/qpack v0.6.0 // indirect
 	github.com/quic-go/quic-go v0.59.0 // indirect
