@@ -131,6 +131,9 @@ type State struct {
 	act    *activations // the positions of the pass being run
 	work   []worker     // the threads of the pass being run
 	one    [1]Input     // DecodeToken's and DecodeEmbedding's input
+	// batchIn is DecodeBatch's inputs when the state's scratch space runs
+	// the batch.
+	batchIn []Input
 }
 
 // NewState allocates a sequence state holding up to ctxLen tokens (at most

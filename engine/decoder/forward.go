@@ -25,6 +25,20 @@ type activations struct {
 	// FFN, nil when the width is not a multiple of quant.GroupSize (then
 	// every matrix of that width is F32).
 	qDim, qFFN []*quant.Q8
+	// slots are the sequence and position of each position of the pass.
+	slots []slot
+	// logits holds the logits of a batch of sequences (Vocab per position),
+	// allocated by the first DecodeBatch that asks for them.
+	logits []float32
+}
+
+// slot says where a position of a pass goes: the sequence whose cache it
+// extends and its position in that sequence. A Prefill pass has one
+// sequence at consecutive positions; a DecodeBatch pass one position of
+// each of several sequences.
+type slot struct {
+	s   *State
+	pos int
 }
 
 // grow makes the activation buffers hold at least n positions.
@@ -35,7 +49,7 @@ func (s *State) grow(n int) error {
 	m := s.m
 	f := func(w int) []float32 { return make([]float32, n*w) }
 	a := &activations{size: n, x: f(m.Dim), h: f(m.Dim), q: f(m.Dim), att: f(m.Dim),
-		k: f(m.KVDim), v: f(m.KVDim), gate: f(m.FFN), up: f(m.FFN)}
+		k: f(m.KVDim), v: f(m.KVDim), gate: f(m.FFN), up: f(m.FFN), slots: make([]slot, n)}
 	var err error
 	if a.qDim, err = newQ8s(n, m.Dim); err != nil {
 		return err
@@ -76,23 +90,25 @@ func q8Rows(qs []*quant.Q8, lo, hi int) []*quant.Q8 {
 	return qs[lo:hi]
 }
 
-// q8At returns position t's quantized vector, nil if there are none.
-func q8At(qs []*quant.Q8, t int) *quant.Q8 {
-	if qs == nil {
-		return nil
-	}
-	return qs[t]
-}
-
-// pass runs inputs (at most maxBatch positions) through every layer, at
-// positions s.Pos onwards, and advances s.Pos.
-func (s *State) pass(ctx context.Context, p *kernels.Pool, inputs []Input) error {
+// pass runs inputs (at most maxBatch positions) through every layer with
+// s's scratch space. With seqs nil the inputs extend s at positions s.Pos
+// onwards; otherwise input t is the next position of seqs[t] (distinct
+// states of s's model, s among them or not). Each state's Pos advances
+// past its positions once every layer has run.
+func (s *State) pass(ctx context.Context, p *kernels.Pool, inputs []Input, seqs []*State) error {
 	m := s.m
 	if err := s.grow(len(inputs)); err != nil {
 		return err
 	}
 	a := s.act
 	a.n = len(inputs)
+	for t := range inputs {
+		if seqs == nil {
+			a.slots[t] = slot{s, s.Pos + t}
+		} else {
+			a.slots[t] = slot{seqs[t], seqs[t].Pos}
+		}
+	}
 	for t, in := range inputs {
 		x := rows(a.x, m.Dim, t, t+1)
 		if in.Embedding != nil {
@@ -113,7 +129,9 @@ func (s *State) pass(ctx context.Context, p *kernels.Pool, inputs []Input) error
 			}
 		}
 	}
-	s.Pos += a.n
+	for _, sl := range a.slots[:a.n] {
+		sl.s.Pos = sl.pos + 1
+	}
 	return nil
 }
 
@@ -136,11 +154,12 @@ func (s *State) stage(st stage, li int, w *worker, lo, hi int) error {
 	case lo >= hi:
 		return nil
 	case st == projectStage:
-		return s.project(w.pool, l, &s.cache[li], lo, hi)
+		return s.project(w.pool, l, li, lo, hi)
 	case st == attendStage:
 		a, d := s.act, s.m.Dim
 		for t := lo; t < hi; t++ {
-			if err := s.attend(w.pool, &s.cache[li], rows(a.q, d, t, t+1), s.Pos+t, w.scores, rows(a.att, d, t, t+1)); err != nil {
+			sl := a.slots[t]
+			if err := sl.s.attend(w.pool, &sl.s.cache[li], rows(a.q, d, t, t+1), sl.pos, w.scores, rows(a.att, d, t, t+1)); err != nil {
 				return err
 			}
 		}
@@ -150,9 +169,9 @@ func (s *State) stage(st stage, li int, w *worker, lo, hi int) error {
 }
 
 // project normalizes positions [lo, hi), computes their queries, keys and
-// values, rotates the queries and keys and appends keys and values to the
-// layer's cache.
-func (s *State) project(p *kernels.Pool, l *Layer, c *kvCache, lo, hi int) error {
+// values, rotates the queries and keys and appends keys and values to
+// layer li's cache of each position's sequence.
+func (s *State) project(p *kernels.Pool, l *Layer, li, lo, hi int) error {
 	m, a := s.m, s.act
 	d, kvd := m.Dim, m.KVDim
 	for t := lo; t < hi; t++ {
@@ -167,10 +186,10 @@ func (s *State) project(p *kernels.Pool, l *Layer, c *kvCache, lo, hi int) error
 		return err
 	}
 	for t := lo; t < hi; t++ {
-		pos, k := s.Pos+t, rows(a.k, kvd, t, t+1)
-		m.rope.Apply(rows(a.q, d, t, t+1), pos)
-		m.rope.Apply(k, pos)
-		s.store(c, pos, k, rows(a.v, kvd, t, t+1))
+		sl, k := a.slots[t], rows(a.k, kvd, t, t+1)
+		m.rope.Apply(rows(a.q, d, t, t+1), sl.pos)
+		m.rope.Apply(k, sl.pos)
+		sl.s.store(&sl.s.cache[li], sl.pos, k, rows(a.v, kvd, t, t+1))
 	}
 	return nil
 }

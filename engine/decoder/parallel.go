@@ -25,9 +25,18 @@ type worker struct {
 func (s *State) startWorkers(p *kernels.Pool, n int) {
 	parts := max(1, min(p.Threads(), n))
 	for len(s.work) < parts {
-		s.work = append(s.work, worker{scores: make([]float32, s.ctxLen)})
+		s.work = append(s.work, worker{})
 	}
 	s.work = s.work[:parts]
+	need := 0 // the longest context a position of the pass attends to
+	for _, sl := range s.act.slots[:s.act.n] {
+		need = max(need, sl.pos+1)
+	}
+	for i := range s.work {
+		if len(s.work[i].scores) < need {
+			s.work[i].scores = make([]float32, max(need, s.ctxLen))
+		}
+	}
 	if parts == 1 {
 		s.work[0].pool = p
 		return
@@ -55,11 +64,11 @@ func (s *State) runStage(st stage, li int) error {
 	if parts == 1 {
 		return s.stage(st, li, &s.work[0], 0, n)
 	}
-	base, slope := 1, 0
+	cost := func(int) int { return 1 }
 	if st == attendStage {
-		base, slope = s.Pos+1, 1
+		cost = func(t int) int { return s.act.slots[t].pos + 1 }
 	}
-	bounds := split(n, parts, base, slope)
+	bounds := split(n, parts, cost)
 	errs := make([]error, parts)
 	var wg sync.WaitGroup
 	for i := 1; i < parts; i++ {
@@ -71,18 +80,17 @@ func (s *State) runStage(st stage, li int) error {
 }
 
 // split returns the bounds of parts consecutive ranges of [0, n) of about
-// equal cost, position t costing base + slope·t: range i is
-// [b[i], b[i+1]).
-func split(n, parts, base, slope int) []int {
+// equal cost, position t costing cost(t): range i is [b[i], b[i+1]).
+func split(n, parts int, cost func(t int) int) []int {
 	total := 0
 	for t := range n {
-		total += base + slope*t
+		total += cost(t)
 	}
 	b := make([]int, parts+1)
 	acc, t := 0, 0
 	for i := 1; i < parts; i++ {
 		for t < n && acc*parts < i*total {
-			acc += base + slope*t
+			acc += cost(t)
 			t++
 		}
 		b[i] = t

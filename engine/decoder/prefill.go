@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/mobile-mm-llm/mobile-mm-llm/engine/kernels"
-	"github.com/mobile-mm-llm/mobile-mm-llm/engine/nn"
 )
 
 // maxBatch is the most positions a pass runs through the layers together;
@@ -59,16 +58,14 @@ func (s *State) run(ctx context.Context, p *kernels.Pool, inputs []Input, logits
 		return err
 	}
 	for start := 0; start < len(inputs); start += maxBatch {
-		if err := s.pass(ctx, p, inputs[start:min(start+maxBatch, len(inputs))]); err != nil {
+		if err := s.pass(ctx, p, inputs[start:min(start+maxBatch, len(inputs))], nil); err != nil {
 			return err
 		}
 	}
 	if !logits {
 		return nil
 	}
-	m, a := s.m, s.act
-	nn.RMSNorm(a.h[:m.Dim], rows(a.x, m.Dim, a.n-1, a.n), m.OutNorm, m.NormEps)
-	return m.Output.Mul(p, a.h[:m.Dim], s.Logits, q8At(a.qDim, 0))
+	return s.logitsOf(p, s.act.n-1, []*State{s})
 }
 
 // check validates inputs against the model and the room left in the cache.

@@ -252,6 +252,7 @@ func TestSplit(t *testing.T) {
 		// After 1000 cached positions the costs are nearly equal.
 		{128, 2, 1001, 1, []int{0, 66, 128}},
 	} {
-		require.Equal(t, c.want, split(c.n, c.parts, c.base, c.slope), "%+v", c)
+		cost := func(t int) int { return c.base + c.slope*t }
+		require.Equal(t, c.want, split(c.n, c.parts, cost), "%+v", c)
 	}
 }
