@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# gpu-check: build the engine/cuda test binary, run the CUDA correctness tests
-# against the CPU reference and print the bandwidth benchmark (GB/s of weight
-# bytes and the fraction of the card's DRAM peak). Meant for a machine with an
+# gpu-check: build the engine/cuda and engine/decoder test binaries, run the
+# CUDA correctness tests against the CPU reference (kernels, then the whole
+# decoder on the GPU) and print the bandwidth benchmark (GB/s of weight bytes
+# and the fraction of the card's DRAM peak). Meant for a machine with an
 # NVIDIA GPU, its driver and NVRTC; it takes well under 5 minutes there.
 #
 #   bash scripts/gpu-check.sh            # or: make gpu-check
@@ -10,6 +11,7 @@
 #   GPU_CHECK_BIN  a test binary built elsewhere, e.g. where the Go toolchain
 #                  and modules are (CGO_ENABLED=0 go test -c -o cuda.test ./engine/cuda/);
 #                  without it the binary is built here with $GO (default go)
+#   GPU_CHECK_DECODER_BIN  the same for ./engine/decoder/ (decoder.test)
 #   MMLLM_NVRTC    path of libnvrtc.so when it is not in the loader's path
 #   BENCHTIME      go benchmark time per shape (default 50x)
 #
@@ -21,13 +23,20 @@ cd "$(dirname "$0")/.."
 GO=${GO:-go}
 BENCHTIME=${BENCHTIME:-50x}
 bin=${GPU_CHECK_BIN:-}
+dbin=${GPU_CHECK_DECODER_BIN:-}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 if [[ -z $bin ]]; then
-	tmp=$(mktemp -d)
-	trap 'rm -rf "$tmp"' EXIT
 	bin=$tmp/cuda.test
 	echo "gpu-check: building the engine/cuda test binary"
 	CGO_ENABLED=0 "$GO" test -c -o "$bin" ./engine/cuda/
 fi
+if [[ -z $dbin ]]; then
+	dbin=$tmp/decoder.test
+	echo "gpu-check: building the engine/decoder test binary"
+	CGO_ENABLED=0 "$GO" test -c -o "$dbin" ./engine/decoder/
+fi
+dbin=$(realpath "$dbin")
 
 # The GPU tests skip without a device; with MMLLM_CUDA_REQUIRE=1 they fail
 # instead, so nothing here can pass by skipping.
@@ -46,6 +55,16 @@ status=${PIPESTATUS[0]}
 set -e
 if [[ $status -ne 0 ]]; then
 	echo "gpu-check: FAILED: CUDA results differ from the CPU reference or a kernel failed (exit $status)" >&2
+	exit 1
+fi
+
+echo "gpu-check: the decoder on the GPU against the CPU decoder (tiny and SmolLM2-width models)"
+set +e
+(cd engine/decoder && "$dbin" -test.run '^TestGPU' -test.v -test.timeout 180s) 2>&1 | grep -Ev '^=== (RUN|PAUSE|CONT)'
+status=${PIPESTATUS[0]}
+set -e
+if [[ $status -ne 0 ]]; then
+	echo "gpu-check: FAILED: the GPU decoder differs from the CPU decoder (exit $status)" >&2
 	exit 1
 fi
 

@@ -235,3 +235,22 @@ func TestRopeTableMatchesNN(t *testing.T) {
 		}
 	}
 }
+
+func TestBufferViews(t *testing.T) {
+	d := &Device{}
+	b := &Buffer{dev: d, ptr: 0x10000, size: 64}
+	v, err := b.View(16, 32)
+	require.NoError(t, err)
+	require.Equal(t, devicePtr(0x10010), v.ptr)
+	require.Equal(t, 32, v.Size())
+	require.NoError(t, d.floats("row", v, 8))
+	require.ErrorContains(t, d.floats("row", v, 9), "the buffer has 32")
+	require.NoError(t, v.Free(), "freeing a view does nothing")
+	require.Equal(t, devicePtr(0x10010), v.ptr, "a freed view still points into its buffer")
+	for _, c := range []struct{ off, size int }{{-4, 8}, {0, 0}, {2, 8}, {60, 8}, {0, 65}} {
+		_, err := b.View(c.off, c.size)
+		require.ErrorContains(t, err, fmt.Sprintf("view of %d bytes at offset %d of a buffer of 64", c.size, c.off))
+	}
+	_, err = (&Buffer{}).View(0, 4)
+	require.ErrorContains(t, err, "freed or nil")
+}

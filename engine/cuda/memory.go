@@ -10,6 +10,7 @@ type Buffer struct {
 	dev  *Device
 	ptr  devicePtr
 	size int
+	view bool // a part of another buffer: Free leaves the memory alone
 }
 
 // Alloc allocates size bytes of device memory (uninitialized).
@@ -32,9 +33,25 @@ func (d *Device) Alloc(size int) (*Buffer, error) {
 // Size returns the buffer's size in bytes.
 func (b *Buffer) Size() int { return b.size }
 
-// Free releases the buffer; freeing it again does nothing.
+// View returns the size bytes of b at byte offset off as a buffer of its
+// own, sharing b's memory: a product can then write its result into part
+// of a larger buffer (one position's row of a KV cache). Offsets are kept
+// 4-byte aligned for float32 kernels. Freeing a view does nothing; it must
+// not be used after b is freed.
+func (b *Buffer) View(off, size int) (*Buffer, error) {
+	switch {
+	case b == nil || b.ptr == 0:
+		return nil, fmt.Errorf("cuda: view of a freed or nil buffer")
+	case off < 0 || size <= 0 || off%4 != 0 || off > b.size-size:
+		return nil, fmt.Errorf("cuda: view of %d bytes at offset %d of a buffer of %d", size, off, b.size)
+	}
+	return &Buffer{dev: b.dev, ptr: b.ptr + devicePtr(off), size: size, view: true}, nil
+}
+
+// Free releases the buffer; freeing it again, or freeing a view, does
+// nothing.
 func (b *Buffer) Free() error {
-	if b == nil || b.ptr == 0 {
+	if b == nil || b.ptr == 0 || b.view {
 		return nil
 	}
 	err := b.dev.do(func() error { return b.dev.drv.memFree(b.ptr) })

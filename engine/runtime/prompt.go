@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/mobile-mm-llm/mobile-mm-llm/engine/decoder"
-	"github.com/mobile-mm-llm/mobile-mm-llm/engine/kernels"
 )
 
 // Default instructions of the image tasks, as SmolVLM was trained to follow.
@@ -34,8 +33,8 @@ func (p prompt) positions() int {
 }
 
 // feed runs the prompt through the decoder in batched passes, leaving the
-// logits of the last position in s.Logits.
-func (p prompt) feed(ctx context.Context, s *decoder.State, pool *kernels.Pool) error {
+// logits of the last position in s.
+func (p prompt) feed(ctx context.Context, s sequence) error {
 	inputs := make([]decoder.Input, 0, p.positions())
 	for _, seg := range p {
 		for _, id := range seg.ids {
@@ -45,7 +44,7 @@ func (p prompt) feed(ctx context.Context, s *decoder.State, pool *kernels.Pool) 
 			inputs = append(inputs, decoder.Input{Embedding: e})
 		}
 	}
-	return s.Prefill(ctx, pool, inputs)
+	return s.prefill(ctx, inputs)
 }
 
 // messages turns a request into the chat it stands for.

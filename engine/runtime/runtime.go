@@ -10,8 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"log"
 	"time"
 
+	"github.com/mobile-mm-llm/mobile-mm-llm/engine/cuda"
 	"github.com/mobile-mm-llm/mobile-mm-llm/engine/decoder"
 	"github.com/mobile-mm-llm/mobile-mm-llm/engine/generate"
 	"github.com/mobile-mm-llm/mobile-mm-llm/engine/gguf"
@@ -39,6 +41,13 @@ type Options struct {
 	// Context is the longest prompt plus answer, in tokens (0: the model's,
 	// capped at 4096).
 	Context int
+	// Device runs the decoder on a CUDA device (cuda.Select) instead of the
+	// CPU kernels; the vision encoder stays on the CPU. A model the device
+	// cannot run (weights without GPU kernels, not enough memory) runs on
+	// the CPU, with a log line saying why.
+	Device *cuda.Device
+	// Logf receives that log line (nil: log.Printf).
+	Logf func(format string, args ...any)
 }
 
 // Message is one chat turn.
@@ -78,7 +87,9 @@ type Runtime struct {
 	tok    *tokenizer.Tokenizer
 	images *imagePath // nil for a text-only model
 	pool   *kernels.Pool
-	states chan *decoder.State
+	gpu    *decoder.GPUModel // nil on the CPU
+	states chan sequence
+	all    []sequence
 	eou    int32 // <end_of_utterance>, or -1
 }
 
@@ -112,20 +123,75 @@ func Open(text, mmproj *gguf.File, opt Options) (*Runtime, error) {
 	}
 	n := max(opt.Sequences, 1)
 	r.pool = kernels.NewPool(opt.Threads, nil)
-	r.states = make(chan *decoder.State, n)
-	for range n {
+	r.states = make(chan sequence, n)
+	if opt.Device != nil {
+		if err := r.openGPU(opt.Device, ctxLen, n); err != nil {
+			logf := opt.Logf
+			if logf == nil {
+				logf = log.Printf
+			}
+			logf("runtime: running the decoder on the CPU kernels: %s cannot run this model: %v", opt.Device.Name, err)
+		}
+	}
+	for len(r.all) < n {
 		s, err := m.NewState(ctxLen)
 		if err != nil {
-			r.pool.Close()
+			r.Close()
 			return nil, fmt.Errorf("runtime: %w", err)
 		}
+		r.all = append(r.all, cpuSequence{s: s, p: r.pool})
+	}
+	for _, s := range r.all {
 		r.states <- s
 	}
 	return r, nil
 }
 
-// Close stops the kernel workers.
-func (r *Runtime) Close() { r.pool.Close() }
+// openGPU uploads the decoder to d with n sequences of ctxLen positions;
+// on an error it frees what it took.
+func (r *Runtime) openGPU(d *cuda.Device, ctxLen, n int) error {
+	g, err := r.model.Upload(d)
+	if err != nil {
+		return err
+	}
+	var seqs []sequence
+	for range n {
+		s, err := g.NewState(ctxLen)
+		if err != nil {
+			for _, s := range seqs {
+				err = errors.Join(err, s.close())
+			}
+			return errors.Join(err, g.Close())
+		}
+		seqs = append(seqs, gpuSequence{s: s})
+	}
+	r.gpu, r.all = g, seqs
+	return nil
+}
+
+// Close stops the kernel workers and frees the device memory the decoder
+// holds. Requests must have finished.
+func (r *Runtime) Close() error {
+	r.pool.Close()
+	var errs []error
+	for _, s := range r.all {
+		errs = append(errs, s.close())
+	}
+	r.all = nil
+	if r.gpu != nil {
+		errs = append(errs, r.gpu.Close())
+		r.gpu = nil
+	}
+	return errors.Join(errs...)
+}
+
+// Device names where the decoder runs: "cpu", or "cuda" when on a GPU.
+func (r *Runtime) Device() string {
+	if r.gpu != nil {
+		return "cuda"
+	}
+	return "cpu"
+}
 
 // Vision reports whether the model takes images.
 func (r *Runtime) Vision() bool { return r.images != nil }
@@ -136,13 +202,13 @@ func (r *Runtime) Kernels() string { return r.pool.Impl().Name }
 // Generate runs one request. onText, if not nil, receives the answer as it
 // is generated (see generate.Run).
 func (r *Runtime) Generate(ctx context.Context, req Request, onText func(string) error) (Result, error) {
-	var s *decoder.State
+	var s sequence
 	select {
 	case s = <-r.states:
 	case <-ctx.Done():
 		return Result{}, ctx.Err()
 	}
-	defer func() { s.Reset(); r.states <- s }()
+	defer func() { s.reset(); r.states <- s }()
 
 	var res Result
 	start := time.Now()
@@ -151,36 +217,23 @@ func (r *Runtime) Generate(ctx context.Context, req Request, onText func(string)
 		return res, err
 	}
 	res.ImageEncode = time.Since(start)
-	if n := prompt.positions(); n+1 > s.Capacity() {
-		return res, fmt.Errorf("%w: the prompt takes %d positions, the context holds %d", ErrBadRequest, n, s.Capacity())
+	if n := prompt.positions(); n+1 > s.capacity() {
+		return res, fmt.Errorf("%w: the prompt takes %d positions, the context holds %d", ErrBadRequest, n, s.capacity())
 	}
 	start = time.Now()
-	if err := prompt.feed(ctx, s, r.pool); err != nil {
+	if err := prompt.feed(ctx, s); err != nil {
 		return res, err
 	}
 	res.Prefill = time.Since(start)
-	res.PromptTokens = s.Pos
+	res.PromptTokens = s.pos()
 
 	opt := req.Options
-	opt.MaxTokens = min(opt.MaxTokens, s.Capacity()-s.Pos)
+	opt.MaxTokens = min(opt.MaxTokens, s.capacity()-s.pos())
 	start = time.Now()
-	out, err := generate.Run(ctx, seqModel{s: s, p: r.pool}, vocab{r.tok}, s.Logits, opt, onText)
+	out, err := generate.Run(ctx, s, vocab{r.tok}, s.logits(), opt, onText)
 	res.Decode = time.Since(start)
 	res.Text, res.CompletionTokens, res.FinishReason = out.Text, len(out.Tokens), out.FinishReason
 	return res, err
-}
-
-// seqModel feeds generated tokens back into a sequence.
-type seqModel struct {
-	s *decoder.State
-	p *kernels.Pool
-}
-
-func (m seqModel) Next(ctx context.Context, token int) ([]float32, error) {
-	if err := m.s.DecodeToken(ctx, m.p, token, true); err != nil {
-		return nil, err
-	}
-	return m.s.Logits, nil
 }
 
 // vocab adapts the tokenizer to generate.Vocab.

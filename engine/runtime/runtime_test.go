@@ -27,7 +27,7 @@ func openText(t *testing.T, opt Options) *Runtime {
 	t.Cleanup(func() { f.Close() })
 	r, err := Open(f, nil, opt)
 	require.NoError(t, err)
-	t.Cleanup(r.Close)
+	t.Cleanup(func() { require.NoError(t, r.Close()) })
 	return r
 }
 

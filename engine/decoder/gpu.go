@@ -1,0 +1,391 @@
+package decoder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/mobile-mm-llm/mobile-mm-llm/engine/cuda"
+)
+
+// GPUModel is a Model whose weights live in a CUDA device's memory,
+// uploaded once; GPUStates run its sequences there. Only the engine's
+// quantized formats (Int2, Int4, Int8) have GPU kernels: a model with F32,
+// F16 or ggml Q8_0 matrices cannot be uploaded (run it on the CPU). The
+// token embedding table stays in host memory: a position's embedding is
+// one row, decoded on the host and copied up.
+type GPUModel struct {
+	m       *Model
+	d       *cuda.Device
+	output  *cuda.Matrix
+	outNorm *cuda.Buffer
+	layers  []gpuLayer
+	rope    *cuda.Rope
+}
+
+// gpuLayer is one block's weights on the device.
+type gpuLayer struct {
+	attnNorm, ffnNorm          *cuda.Buffer
+	q, k, v, o, gate, up, down *cuda.Matrix
+}
+
+// Upload copies the model's weights to d. The returned model must be
+// closed before d.
+func (m *Model) Upload(d *cuda.Device) (g *GPUModel, err error) {
+	if d == nil {
+		return nil, fmt.Errorf("decoder: upload to a nil device")
+	}
+	for _, l := range m.linears() {
+		switch {
+		case l.m == nil:
+			return nil, fmt.Errorf("decoder: tensor %s: ggml q8_0 weights have no GPU kernels (quantize the model with mmllm quantize)", l.name)
+		case !l.m.Format.Grouped():
+			return nil, fmt.Errorf("decoder: tensor %s: %s weights have no GPU kernels (quantize the model with mmllm quantize)", l.name, l.m.Format)
+		}
+	}
+	g = &GPUModel{m: m, d: d}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, g.Close())
+			g = nil
+		}
+	}()
+	upload := func(l *Linear) (*cuda.Matrix, error) {
+		dm, err := d.Upload(l.m)
+		if err != nil {
+			return nil, fmt.Errorf("decoder: %w", err)
+		}
+		return dm, nil
+	}
+	vector := func(name string, v []float32) (*cuda.Buffer, error) {
+		b, err := d.Alloc(4 * len(v))
+		if err == nil {
+			err = b.WriteFloat32(v)
+		}
+		if err != nil {
+			return b, fmt.Errorf("decoder: tensor %s: %w", name, err)
+		}
+		return b, nil
+	}
+	if g.output, err = upload(m.Output); err != nil {
+		return g, err
+	}
+	if g.outNorm, err = vector("output_norm", m.OutNorm); err != nil {
+		return g, err
+	}
+	if g.rope, err = d.NewRope(m.HeadDim, m.RopeDim, m.RopeBase, m.RopeNeox); err != nil {
+		return g, fmt.Errorf("decoder: %w", err)
+	}
+	g.layers = make([]gpuLayer, len(m.Layers))
+	for i := range m.Layers {
+		l, gl := &m.Layers[i], &g.layers[i]
+		p := fmt.Sprintf("blk.%d.", i)
+		if gl.attnNorm, err = vector(p+"attn_norm", l.AttnNorm); err != nil {
+			return g, err
+		}
+		if gl.ffnNorm, err = vector(p+"ffn_norm", l.FFNNorm); err != nil {
+			return g, err
+		}
+		for _, w := range []struct {
+			dst **cuda.Matrix
+			src *Linear
+		}{{&gl.q, l.Q}, {&gl.k, l.K}, {&gl.v, l.V}, {&gl.o, l.O}, {&gl.gate, l.Gate}, {&gl.up, l.Up}, {&gl.down, l.Down}} {
+			if *w.dst, err = upload(w.src); err != nil {
+				return g, err
+			}
+		}
+	}
+	return g, nil
+}
+
+// linears returns every matrix the forward pass multiplies (the embedding
+// table is only read by rows).
+func (m *Model) linears() []*Linear {
+	ls := []*Linear{m.Output}
+	for _, l := range m.Layers {
+		ls = append(ls, l.Q, l.K, l.V, l.O, l.Gate, l.Up, l.Down)
+	}
+	return ls
+}
+
+// Model returns the host model g was uploaded from.
+func (g *GPUModel) Model() *Model { return g.m }
+
+// Bytes returns the device memory the weights take.
+func (g *GPUModel) Bytes() int {
+	n := g.output.Bytes()
+	for _, l := range g.layers {
+		for _, w := range []*cuda.Matrix{l.q, l.k, l.v, l.o, l.gate, l.up, l.down} {
+			n += w.Bytes()
+		}
+	}
+	return n
+}
+
+// Close frees the weights' device memory (a partly uploaded model's too).
+func (g *GPUModel) Close() error {
+	var errs []error
+	free := func(f interface{ Free() error }) {
+		if f != nil {
+			errs = append(errs, f.Free())
+		}
+	}
+	for _, l := range g.layers {
+		for _, w := range []*cuda.Matrix{l.q, l.k, l.v, l.o, l.gate, l.up, l.down} {
+			if w != nil {
+				free(w)
+			}
+		}
+		if l.attnNorm != nil {
+			free(l.attnNorm)
+		}
+		if l.ffnNorm != nil {
+			free(l.ffnNorm)
+		}
+	}
+	if g.output != nil {
+		free(g.output)
+	}
+	if g.outNorm != nil {
+		free(g.outNorm)
+	}
+	if g.rope != nil {
+		free(g.rope)
+	}
+	g.layers, g.output, g.outNorm, g.rope = nil, nil, nil, nil
+	return errors.Join(errs...)
+}
+
+// GPUState is one sequence on the device: its KV cache (position-major,
+// KVDim floats per position and layer) and scratch buffers. Like State, it
+// serves one sequence at a time from one goroutine.
+type GPUState struct {
+	g      *GPUModel
+	Pos    int // positions in the cache
+	ctxLen int
+	// Logits are the next-token logits after a call that asked for them.
+	Logits []float32
+
+	k, v         []*cuda.Buffer // per layer: ctxLen × KVDim floats
+	x, h, q, att *cuda.Buffer   // Dim floats
+	gate, up     *cuda.Buffer   // FFN floats
+	logits       *cuda.Buffer   // Vocab floats
+	qDim, qFFN   *cuda.Q8Buffer // quantized activations
+	host         []float32      // one embedding row, decoded on the host
+}
+
+// NewState allocates a sequence of up to ctxLen positions on the device.
+// Close it before the model.
+func (g *GPUModel) NewState(ctxLen int) (s *GPUState, err error) {
+	m := g.m
+	if ctxLen <= 0 || ctxLen > m.Context {
+		return nil, fmt.Errorf("decoder: context length %d out of range [1, %d]", ctxLen, m.Context)
+	}
+	s = &GPUState{g: g, ctxLen: ctxLen, Logits: make([]float32, m.Vocab), host: make([]float32, m.Dim)}
+	defer func() {
+		if err != nil {
+			err = errors.Join(fmt.Errorf("decoder: GPU state: %w", err), s.Close())
+			s = nil
+		}
+	}()
+	floats := func(n int) (*cuda.Buffer, error) { return g.d.Alloc(4 * n) }
+	for _, b := range []struct {
+		dst **cuda.Buffer
+		n   int
+	}{{&s.x, m.Dim}, {&s.h, m.Dim}, {&s.q, m.Dim}, {&s.att, m.Dim},
+		{&s.gate, m.FFN}, {&s.up, m.FFN}, {&s.logits, m.Vocab}} {
+		if *b.dst, err = floats(b.n); err != nil {
+			return s, err
+		}
+	}
+	if s.qDim, err = g.d.NewQ8Buffer(m.Dim, 1); err != nil {
+		return s, err
+	}
+	if s.qFFN, err = g.d.NewQ8Buffer(m.FFN, 1); err != nil {
+		return s, err
+	}
+	s.k, s.v = make([]*cuda.Buffer, len(m.Layers)), make([]*cuda.Buffer, len(m.Layers))
+	for i := range m.Layers {
+		if s.k[i], err = floats(ctxLen * m.KVDim); err != nil {
+			return s, err
+		}
+		if s.v[i], err = floats(ctxLen * m.KVDim); err != nil {
+			return s, err
+		}
+	}
+	return s, nil
+}
+
+// Capacity returns the most positions the state holds.
+func (s *GPUState) Capacity() int { return s.ctxLen }
+
+// Reset empties the cache for a new sequence.
+func (s *GPUState) Reset() { s.Pos = 0 }
+
+// Close frees the state's device memory.
+func (s *GPUState) Close() error {
+	var errs []error
+	for _, b := range append(append([]*cuda.Buffer{s.x, s.h, s.q, s.att, s.gate, s.up, s.logits}, s.k...), s.v...) {
+		if b != nil {
+			errs = append(errs, b.Free())
+		}
+	}
+	for _, q := range []*cuda.Q8Buffer{s.qDim, s.qFFN} {
+		if q != nil {
+			errs = append(errs, q.Free())
+		}
+	}
+	s.k, s.v, s.qDim, s.qFFN = nil, nil, nil, nil
+	s.x, s.h, s.q, s.att, s.gate, s.up, s.logits = nil, nil, nil, nil, nil, nil, nil
+	return errors.Join(errs...)
+}
+
+// Prefill runs a prompt through the model one position at a time (the
+// device kernels' matrix products take one activation vector per launch
+// here) and leaves the logits after its last position in Logits. Inputs
+// are checked before anything runs, as State.Prefill checks them.
+func (s *GPUState) Prefill(ctx context.Context, inputs []Input) error {
+	m := s.g.m
+	if len(inputs) == 0 {
+		return fmt.Errorf("decoder: prefill of no positions")
+	}
+	if s.Pos+len(inputs) > s.ctxLen {
+		return fmt.Errorf("decoder: context full: %d positions cached, %d more do not fit in %d", s.Pos, len(inputs), s.ctxLen)
+	}
+	for i, in := range inputs {
+		if err := checkInput(m, in); err != nil {
+			return fmt.Errorf("decoder: input %d: %w", i, err)
+		}
+	}
+	for i, in := range inputs {
+		if err := s.step(ctx, in, i == len(inputs)-1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DecodeToken appends token to the sequence and, if logits is true, leaves
+// the next-token logits in Logits.
+func (s *GPUState) DecodeToken(ctx context.Context, token int, logits bool) error {
+	return s.one(ctx, Input{Token: token}, logits)
+}
+
+// DecodeEmbedding appends a position given by its embedding (an image
+// token) and, if logits is true, leaves the next-token logits in Logits.
+func (s *GPUState) DecodeEmbedding(ctx context.Context, e []float32, logits bool) error {
+	return s.one(ctx, Input{Embedding: e}, logits)
+}
+
+func (s *GPUState) one(ctx context.Context, in Input, logits bool) error {
+	if err := checkInput(s.g.m, in); err != nil {
+		return fmt.Errorf("decoder: %w", err)
+	}
+	if s.Pos >= s.ctxLen {
+		return fmt.Errorf("decoder: context full: %d positions cached, capacity %d", s.Pos, s.ctxLen)
+	}
+	return s.step(ctx, in, logits)
+}
+
+// checkInput validates one position's input against the model.
+func checkInput(m *Model, in Input) error {
+	if in.Embedding != nil {
+		if len(in.Embedding) != m.Dim {
+			return fmt.Errorf("embedding of %d values, model dimension is %d", len(in.Embedding), m.Dim)
+		}
+		return nil
+	}
+	if in.Token < 0 || in.Token >= m.Vocab {
+		return fmt.Errorf("token %d out of range [0, %d)", in.Token, m.Vocab)
+	}
+	return nil
+}
+
+// step runs one checked position through every layer on the device, as
+// State's forward pass computes it, and advances Pos. The launches queue
+// without waiting; reading the logits (or a final synchronization)
+// waits, and reports any launch's failure.
+func (s *GPUState) step(ctx context.Context, in Input, logits bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	g, m, d := s.g, s.g.m, s.g.d
+	e := in.Embedding
+	if e == nil {
+		if err := m.Embed.Row(in.Token, s.host); err != nil {
+			return err
+		}
+		e = s.host
+	}
+	if err := s.x.WriteFloat32(e); err != nil {
+		return fmt.Errorf("decoder: GPU embedding: %w", err)
+	}
+	pos, dim, kvd := s.Pos, m.Dim, m.KVDim
+	shape := cuda.AttentionShape{Heads: m.Heads, KVHeads: m.KVHeads, HeadDim: m.HeadDim, KVStride: kvd,
+		Positions: pos + 1, Scale: float32(1 / math.Sqrt(float64(m.HeadDim)))}
+	for li := range g.layers {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		l := &g.layers[li]
+		kRow, err := s.k[li].View(4*pos*kvd, 4*kvd)
+		if err != nil {
+			return err
+		}
+		vRow, err := s.v[li].View(4*pos*kvd, 4*kvd)
+		if err != nil {
+			return err
+		}
+		if err := inOrder(
+			func() error { return d.RMSNorm(s.h, s.x, l.attnNorm, 1, dim, m.NormEps) },
+			func() error { return d.QuantizeQ8(s.h, s.qDim, 1) },
+			func() error { return d.MatMul(l.q, s.qDim, 1, s.q) },
+			func() error { return d.MatMul(l.k, s.qDim, 1, kRow) },
+			func() error { return d.MatMul(l.v, s.qDim, 1, vRow) },
+			func() error { return d.ApplyRope(g.rope, s.q, 1, m.Heads, pos) },
+			func() error { return d.ApplyRope(g.rope, kRow, 1, m.KVHeads, pos) },
+			func() error { return d.Attention(s.att, s.q, s.k[li], s.v[li], shape) },
+			func() error { return d.QuantizeQ8(s.att, s.qDim, 1) },
+			func() error { return d.MatMul(l.o, s.qDim, 1, s.h) },
+			func() error { return d.Add(s.x, s.x, s.h, dim) },
+			func() error { return d.RMSNorm(s.h, s.x, l.ffnNorm, 1, dim, m.NormEps) },
+			func() error { return d.QuantizeQ8(s.h, s.qDim, 1) },
+			func() error { return d.MatMul(l.gate, s.qDim, 1, s.gate) },
+			func() error { return d.MatMul(l.up, s.qDim, 1, s.up) },
+			func() error { return d.SwiGLU(s.gate, s.gate, s.up, m.FFN) },
+			func() error { return d.QuantizeQ8(s.gate, s.qFFN, 1) },
+			func() error { return d.MatMul(l.down, s.qFFN, 1, s.h) },
+			func() error { return d.Add(s.x, s.x, s.h, dim) },
+		); err != nil {
+			return fmt.Errorf("decoder: GPU layer %d: %w", li, err)
+		}
+	}
+	if !logits {
+		if err := d.Synchronize(); err != nil {
+			return fmt.Errorf("decoder: GPU position %d: %w", pos, err)
+		}
+		s.Pos++
+		return nil
+	}
+	if err := inOrder(
+		func() error { return d.RMSNorm(s.h, s.x, g.outNorm, 1, dim, m.NormEps) },
+		func() error { return d.QuantizeQ8(s.h, s.qDim, 1) },
+		func() error { return d.MatMul(g.output, s.qDim, 1, s.logits) },
+		func() error { return s.logits.ReadFloat32(s.Logits) },
+	); err != nil {
+		return fmt.Errorf("decoder: GPU logits at position %d: %w", pos, err)
+	}
+	s.Pos++
+	return nil
+}
+
+// inOrder runs ops until one fails and returns its error.
+func inOrder(ops ...func() error) error {
+	for _, op := range ops {
+		if err := op(); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,141 @@
+package decoder
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"testing"
+
+	"github.com/mobile-mm-llm/mobile-mm-llm/engine/cuda"
+	"github.com/mobile-mm-llm/mobile-mm-llm/engine/generate"
+	"github.com/mobile-mm-llm/mobile-mm-llm/engine/kernels"
+	"github.com/mobile-mm-llm/mobile-mm-llm/engine/quantize"
+	"github.com/stretchr/testify/require"
+)
+
+// TestUploadRefusesUnsupportedWeights checks, without a GPU, that a model
+// whose matrices have no GPU kernels is refused by name before any device
+// call (the zero Device would fail any).
+func TestUploadRefusesUnsupportedWeights(t *testing.T) {
+	m := loadModel(t, "tiny-llama-gpt2vocab-q8_0.gguf")
+	_, err := m.Upload(&cuda.Device{})
+	require.ErrorContains(t, err, "tensor token_embd.weight: ggml q8_0 weights have no GPU kernels")
+	m = loadModel(t, "tiny-llama-gpt2vocab-f32.gguf")
+	_, err = m.Upload(&cuda.Device{})
+	require.ErrorContains(t, err, "tensor token_embd.weight: f32 weights have no GPU kernels")
+	_, err = m.Upload(nil)
+	require.ErrorContains(t, err, "nil device")
+}
+
+// gpuTestDevice opens the first CUDA device with its kernels compiled, or
+// skips saying why (fails instead under MMLLM_CUDA_REQUIRE=1, as
+// scripts/gpu-check.sh runs it).
+func gpuTestDevice(t *testing.T) *cuda.Device {
+	t.Helper()
+	d, err := cuda.Open()
+	if err == nil {
+		if err = d.Prepare(); err != nil {
+			_ = d.Close()
+		}
+	}
+	if err != nil {
+		if os.Getenv("MMLLM_CUDA_REQUIRE") == "1" {
+			t.Fatalf("MMLLM_CUDA_REQUIRE=1 but there is no usable CUDA device: %v", err)
+		}
+		t.Skipf("no CUDA device, the GPU decoder cannot run here: %v", err)
+	}
+	t.Cleanup(func() { require.NoError(t, d.Close()) })
+	return d
+}
+
+// TestGPUDecoderMatchesCPU runs a prompt of tokens and embeddings, then
+// greedy decoding, on the device and on the CPU with the generic kernels,
+// for the tiny model under each recipe and a two-layer model of the
+// SmolLM2-135M widths: the logits after every position agree within
+// prefillTolerance of the largest logit (the device sums products and
+// quantizes activations in its own order), and the greedy tokens agree.
+func TestGPUDecoderMatchesCPU(t *testing.T) {
+	d := gpuTestDevice(t)
+	wide := smolLM2
+	wide.Layers, wide.Vocab, wide.Context = 2, 1024, 256
+	int2, err := quantize.RecipeByName("int2")
+	require.NoError(t, err)
+	ctx := context.Background()
+	p := kernels.NewPool(1, mustImpl(t, "generic"))
+	defer p.Close()
+	for _, c := range []struct {
+		name string
+		m    *Model
+	}{
+		{"tiny-int2", quantizedModel(t, "int2")},
+		{"tiny-int4", quantizedModel(t, "int4")},
+		{"tiny-int8", quantizedModel(t, "int8")},
+		{"wide-int2", randomModel(t, wide, int2, 5)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			const steps = 8
+			inputs := mixedPrompt(c.m, 40)
+			g, err := c.m.Upload(d)
+			require.NoError(t, err)
+			defer func() { require.NoError(t, g.Close()) }()
+			gs, err := g.NewState(len(inputs) + steps)
+			require.NoError(t, err)
+			defer func() { require.NoError(t, gs.Close()) }()
+			cs, err := c.m.NewState(len(inputs) + steps)
+			require.NoError(t, err)
+			var worst, scale float64
+			compare := func(what string) {
+				for _, v := range cs.Logits {
+					scale = math.Max(scale, math.Abs(float64(v)))
+				}
+				worst = math.Max(worst, maxDiff(cs.Logits, gs.Logits))
+				require.LessOrEqual(t, maxDiff(cs.Logits, gs.Logits), prefillTolerance*scale, what)
+			}
+			require.NoError(t, gs.Prefill(ctx, inputs[:30]))
+			require.NoError(t, cs.Prefill(ctx, p, inputs[:30]))
+			compare("after the first prefill")
+			require.NoError(t, gs.Prefill(ctx, inputs[30:]))
+			require.NoError(t, cs.Prefill(ctx, p, inputs[30:]))
+			compare("after the second prefill")
+			for step := range steps {
+				want := generate.Argmax(cs.Logits)
+				require.Equal(t, want, generate.Argmax(gs.Logits), "greedy step %d", step)
+				require.NoError(t, gs.DecodeToken(ctx, want, true))
+				require.NoError(t, cs.DecodeToken(ctx, p, want, true))
+				compare(fmt.Sprintf("greedy step %d", step))
+			}
+			require.Equal(t, cs.Pos, gs.Pos)
+			t.Logf("max |gpu - cpu| = %.2e (%.2e of the largest logit %.2f); weights %d bytes on %s",
+				worst, worst/scale, scale, g.Bytes(), d.Name)
+		})
+	}
+}
+
+// TestGPUStateRejectsBadInput checks the device state's argument errors,
+// which leave the sequence unchanged.
+func TestGPUStateRejectsBadInput(t *testing.T) {
+	d := gpuTestDevice(t)
+	m := quantizedModel(t, "int2")
+	g, err := m.Upload(d)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, g.Close()) }()
+	_, err = g.NewState(m.Context + 1)
+	require.ErrorContains(t, err, "out of range")
+	s, err := g.NewState(4)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, s.Close()) }()
+	ctx := context.Background()
+	require.ErrorContains(t, s.Prefill(ctx, nil), "no positions")
+	require.ErrorContains(t, s.Prefill(ctx, TokenInputs([]int{1, m.Vocab})), "input 1: token")
+	require.ErrorContains(t, s.DecodeEmbedding(ctx, make([]float32, 3), true), "embedding of 3 values")
+	require.ErrorContains(t, s.Prefill(ctx, TokenInputs(make([]int, 5))), "context full")
+	require.Zero(t, s.Pos)
+	require.NoError(t, s.Prefill(ctx, TokenInputs(make([]int, 4))))
+	require.ErrorContains(t, s.DecodeToken(ctx, 1, true), "context full")
+	s.Reset()
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	require.ErrorIs(t, s.DecodeToken(cancelled, 1, true), context.Canceled)
+	require.Zero(t, s.Pos)
+}
