@@ -44,6 +44,7 @@ type fakeEngine struct {
 	calls     atomic.Int64
 	cancelled atomic.Int64  // generations stopped by their context
 	block     chan struct{} // when not nil, Generate waits for it to close
+	delay     time.Duration // how long each Generate takes
 	started   chan struct{} // receives a value per Generate call (while not full)
 	fail      error         // returned by Generate when set
 	failLate  bool          // fail only after streaming the text
@@ -99,6 +100,16 @@ func (e *fakeEngine) Generate(ctx context.Context, req api.GenerateRequest, onTo
 	if e.block != nil {
 		select {
 		case <-e.block:
+		case <-ctx.Done():
+			e.cancelled.Add(1)
+			return api.GenerateResult{}, ctx.Err()
+		}
+	}
+	if e.delay > 0 {
+		t := time.NewTimer(e.delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
 		case <-ctx.Done():
 			e.cancelled.Add(1)
 			return api.GenerateResult{}, ctx.Err()

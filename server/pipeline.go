@@ -80,29 +80,66 @@ func (s *Server) run(c *gin.Context, req api.GenerateRequest, onToken func(strin
 	if !s.engine.Ready() {
 		return api.Completion{}, s.notReady()
 	}
-	comp := api.Completion{Model: model.ID}
 	labels := []string{model.ID, string(req.Task)}
 	ctx := c.Request.Context()
+	reqID := c.GetString(keyRequestID)
 
-	cacheable := s.cache != nil && cache.Cacheable(req)
+	// Greedy decoding gives the same answer every time: such requests may
+	// be cached and, while one runs, its identical twins share its run.
+	deterministic := cache.Cacheable(req)
 	var key cache.Key
-	if cacheable {
+	if deterministic {
 		key = cache.KeyFor(req, model.Revision)
-		res, found, err := s.cache.Get(ctx, key)
-		switch {
-		case err != nil:
-			s.metrics.cacheErrors.WithLabelValues("get").Inc()
-			s.metrics.cacheMisses.WithLabelValues(labels...).Inc()
-			s.log.Debug("cache get failed", "request_id", c.GetString(keyRequestID), "error", err)
-		case found:
-			s.metrics.cacheHits.WithLabelValues(labels...).Inc()
-			comp.Result, comp.Cached, comp.Total = res, true, time.Since(start)
-			return comp, nil
-		default:
-			s.metrics.cacheMisses.WithLabelValues(labels...).Inc()
+	}
+	if deterministic && s.cache != nil {
+		if res, found := s.cacheGet(ctx, reqID, key, labels); found {
+			return api.Completion{Model: model.ID, Result: res, Cached: true, Total: time.Since(start)}, nil
 		}
 	}
+	work := func(ctx context.Context) (api.Completion, error) {
+		return s.execute(ctx, reqID, req, onToken, labels, key, deterministic && s.cache != nil)
+	}
+	var comp api.Completion
+	if deterministic && onToken == nil {
+		// A streamed request needs its own token callbacks: never merged.
+		var joined bool
+		comp, joined, err = s.flights.Do(ctx, key, work)
+		if joined {
+			s.metrics.merged.WithLabelValues(labels...).Inc()
+		}
+	} else {
+		comp, err = work(ctx)
+	}
+	if err != nil {
+		return comp, s.classify(ctx, err)
+	}
+	comp.Model, comp.Total = model.ID, time.Since(start)
+	return comp, nil
+}
 
+// cacheGet looks key up, counting the hit, miss or error.
+func (s *Server) cacheGet(ctx context.Context, reqID string, key cache.Key, labels []string) (api.GenerateResult, bool) {
+	res, found, err := s.cache.Get(ctx, key)
+	switch {
+	case err != nil:
+		s.metrics.cacheErrors.WithLabelValues("get").Inc()
+		s.metrics.cacheMisses.WithLabelValues(labels...).Inc()
+		s.log.Debug("cache get failed", "request_id", reqID, "error", err)
+	case found:
+		s.metrics.cacheHits.WithLabelValues(labels...).Inc()
+	default:
+		s.metrics.cacheMisses.WithLabelValues(labels...).Inc()
+	}
+	return res, found
+}
+
+// execute runs req on the engine under admission control (image decoding
+// included) and stores a cacheable result. It runs once per request, or
+// once for a group of identical greedy requests merged in flight, with ctx
+// then ending only when all of them have gone.
+func (s *Server) execute(ctx context.Context, reqID string, req api.GenerateRequest, onToken func(string) error,
+	labels []string, key cache.Key, store bool) (api.Completion, error) {
+	var comp api.Completion
 	waited, err := s.sched.Do(ctx, func(ctx context.Context) error {
 		for i, im := range req.Images {
 			if err := im.Decode(); err != nil {
@@ -118,18 +155,25 @@ func (s *Server) run(c *gin.Context, req api.GenerateRequest, onToken func(strin
 		s.metrics.queueWait.WithLabelValues(labels...).Observe(waited.Seconds())
 	}
 	if err != nil {
-		return comp, s.classify(ctx, err)
+		return comp, err
 	}
 	s.metrics.tokens.WithLabelValues(labels...).Add(float64(comp.Result.CompletionTokens))
-	if cacheable {
+	if store {
 		// The answer is complete: store it even if the client has gone.
 		if err := s.cache.Set(context.WithoutCancel(ctx), key, comp.Result); err != nil {
 			s.metrics.cacheErrors.WithLabelValues("set").Inc()
-			s.log.Debug("cache set failed", "request_id", c.GetString(keyRequestID), "error", err)
+			s.log.Debug("cache set failed", "request_id", reqID, "error", err)
 		}
 	}
-	comp.Total = time.Since(start)
 	return comp, nil
+}
+
+// busyRetryAfter is the Retry-After of a request refused for load: when
+// the scheduler predicts a newcomer would get a slot (queue length, slots
+// and the measured service time), at most MaxRetryAfter. api.WriteError
+// rounds it up to whole seconds, at least 1.
+func (s *Server) busyRetryAfter() time.Duration {
+	return min(s.sched.PredictWait(), MaxRetryAfter)
 }
 
 // classify maps an admission or engine error onto the answer it gets.
@@ -138,10 +182,10 @@ func (s *Server) classify(ctx context.Context, err error) error {
 	switch {
 	case errors.Is(err, sched.ErrQueueFull):
 		return &api.Error{Status: http.StatusServiceUnavailable, Code: "queue_full",
-			Message: "the server is at capacity; retry later", RetryAfter: s.retryAfter}
+			Message: "the server is at capacity; retry later", RetryAfter: s.busyRetryAfter()}
 	case errors.Is(err, sched.ErrQueueTimeout):
 		return &api.Error{Status: http.StatusServiceUnavailable, Code: "queue_timeout",
-			Message: "the request waited too long for the engine; retry later", RetryAfter: s.retryAfter}
+			Message: "the request waited too long for the engine; retry later", RetryAfter: s.busyRetryAfter()}
 	case errors.Is(err, sched.ErrDeadline):
 		return apiErr(http.StatusGatewayTimeout, "deadline_exceeded", "the request ran past its deadline")
 	case ctx.Err() != nil:

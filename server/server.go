@@ -29,6 +29,7 @@ import (
 	"github.com/mobile-mm-llm/mobile-mm-llm/server/api"
 	"github.com/mobile-mm-llm/mobile-mm-llm/server/auth"
 	"github.com/mobile-mm-llm/mobile-mm-llm/server/cache"
+	"github.com/mobile-mm-llm/mobile-mm-llm/server/flight"
 	"github.com/mobile-mm-llm/mobile-mm-llm/server/openai"
 	"github.com/mobile-mm-llm/mobile-mm-llm/server/sched"
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,17 +37,22 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Defaults for Options' zero values.
+// Defaults for Options' zero values, and the cap on a computed Retry-After.
 const (
 	DefaultMaxBodyBytes = 16 << 20
 	DefaultRetryAfter   = time.Second
+	// MaxRetryAfter caps the Retry-After of a 503 for load, which the
+	// queue's predicted wait sets.
+	MaxRetryAfter = time.Minute
 )
 
 // DefaultSched returns the admission control used when Options.Sched is
 // zero: one generation at a time (the engine uses every core for one), a
-// short queue, and a queue wait that keeps refusals under a second.
+// short queue, and a maximum queue wait of half a second, so that an
+// overloaded server refuses within a second (a request predicted to wait
+// longer is refused at once, see sched.Scheduler.PredictWait).
 func DefaultSched() sched.Options {
-	return sched.Options{Slots: 1, QueueSize: 16, MaxQueueWait: time.Second, Deadline: 30 * time.Second}
+	return sched.Options{Slots: 1, QueueSize: 16, MaxQueueWait: 500 * time.Millisecond, Deadline: 30 * time.Second}
 }
 
 // Options configure a Server.
@@ -76,7 +82,10 @@ type Options struct {
 	ImageDomains []string
 	// FetchTimeout bounds one image download (default 10 s).
 	FetchTimeout time.Duration
-	// RetryAfter is the Retry-After sent with 503s (default 1 s).
+	// RetryAfter is the Retry-After sent with 503 not_ready (default 1 s).
+	// A 503 for load (queue_full, queue_timeout) carries the predicted
+	// queue wait instead, and a 429 the time the token's bucket needs to
+	// refill.
 	RetryAfter time.Duration
 }
 
@@ -94,6 +103,7 @@ type Server struct {
 	retryAfter time.Duration
 	metrics    *metrics
 	gatherer   prometheus.Gatherer
+	flights    flight.Group[cache.Key, api.Completion] // identical greedy requests in flight
 	openai     *openai.Handler
 	handler    http.Handler
 	draining   atomic.Bool

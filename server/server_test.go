@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -161,24 +162,26 @@ func (ts *testServer) async(req *http.Request) <-chan *httptest.ResponseRecorder
 	return out
 }
 
+// captionRequest is a greedy caption request; distinct questions make
+// distinct requests (identical ones in flight would be merged).
+func captionRequest(t *testing.T, question string) *http.Request {
+	return jsonRequest(t, http.MethodPost, "/v1/inference", inferenceBody(t, "caption", question, 2, 2))
+}
+
 func TestQueueFullAnswers503WithRetryAfter(t *testing.T) {
 	ts := newTestServer(t, func(o *Options) {
-		o.Sched = sched.Options{Slots: 1, QueueSize: 1, MaxQueueWait: 5 * time.Second}
-		o.RetryAfter = 2 * time.Second
+		o.Sched = sched.Options{Slots: 1, QueueSize: 1, MaxQueueWait: 5 * time.Second, ServiceTime: 2 * time.Second}
 	})
 	ts.engine.block = make(chan struct{})
-	body := func() *http.Request {
-		return jsonRequest(t, http.MethodPost, "/v1/inference", inferenceBody(t, "caption", "", 2, 2))
-	}
-	running := ts.async(body())
+	running := ts.async(captionRequest(t, "running"))
 	ts.engine.waitStarted(t, 1)
-	queued := ts.async(body())
+	queued := ts.async(captionRequest(t, "queued"))
 	eventually(t, func() bool { return ts.sched.Queued() == 1 }, "the second request should queue")
 
-	rec := ts.serve(body())
+	rec := ts.serve(captionRequest(t, "refused"))
 	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
 	require.Equal(t, "queue_full", errorCode(t, rec))
-	require.Equal(t, "2", rec.Header().Get("Retry-After"))
+	require.Equal(t, "4", rec.Header().Get("Retry-After"), "one queued ahead and itself, 2 s each on one slot")
 
 	fams := ts.scrape(t)
 	require.EqualValues(t, 1, metricValue(fams, "mobile_multimodal_inference_queue_length", nil))
@@ -193,14 +196,65 @@ func TestQueueFullAnswers503WithRetryAfter(t *testing.T) {
 	require.EqualValues(t, 2, ts.engine.calls.Load())
 }
 
+// saturate starts one request per slot on a blocked engine and queues
+// queued more, and returns a function that unblocks the engine and checks
+// they all succeed.
+func (ts *testServer) saturate(t *testing.T, queued int) (finish func()) {
+	t.Helper()
+	ts.engine.block = make(chan struct{})
+	slots := ts.sched.Options().Slots
+	var outs []<-chan *httptest.ResponseRecorder
+	for i := range slots {
+		outs = append(outs, ts.async(captionRequest(t, fmt.Sprintf("running %d", i))))
+	}
+	ts.engine.waitStarted(t, slots)
+	for i := range queued {
+		outs = append(outs, ts.async(captionRequest(t, fmt.Sprintf("queued %d", i))))
+		eventually(t, func() bool { return ts.sched.Queued() == i+1 }, "the request should queue")
+	}
+	return func() {
+		close(ts.engine.block)
+		for _, out := range outs {
+			require.Equal(t, http.StatusOK, (<-out).Code)
+		}
+	}
+}
+
+func TestRetryAfterFollowsTheQueue(t *testing.T) {
+	for _, tc := range []struct {
+		slots, queue int
+		service      time.Duration
+		want         string // ceil((queue + 1) × service / slots), capped at 60
+	}{
+		{1, 0, 1500 * time.Millisecond, "2"},
+		{1, 1, 1500 * time.Millisecond, "3"},
+		{1, 3, 1500 * time.Millisecond, "6"},
+		{2, 3, 1500 * time.Millisecond, "3"},
+		{1, 0, 200 * time.Millisecond, "1"},
+		{1, 2, 10 * time.Minute, "60"},
+	} {
+		t.Run(fmt.Sprintf("%d slots, %d queued, %v", tc.slots, tc.queue, tc.service), func(t *testing.T) {
+			ts := newTestServer(t, func(o *Options) {
+				o.Sched = sched.Options{Slots: tc.slots, QueueSize: tc.queue, ServiceTime: tc.service}
+			})
+			finish := ts.saturate(t, tc.queue)
+			rec := ts.serve(captionRequest(t, "refused"))
+			require.Equal(t, http.StatusServiceUnavailable, rec.Code)
+			require.Equal(t, "queue_full", errorCode(t, rec))
+			require.Equal(t, tc.want, rec.Header().Get("Retry-After"))
+			finish()
+		})
+	}
+}
+
 func TestQueueTimeoutAnswers503(t *testing.T) {
 	ts := newTestServer(t, func(o *Options) {
-		o.Sched = sched.Options{Slots: 1, QueueSize: 4, MaxQueueWait: 30 * time.Millisecond}
+		o.Sched = sched.Options{Slots: 1, QueueSize: 4, MaxQueueWait: 30 * time.Millisecond, ServiceTime: time.Millisecond}
 	})
 	ts.engine.block = make(chan struct{})
-	running := ts.async(jsonRequest(t, http.MethodPost, "/v1/inference", inferenceBody(t, "caption", "", 2, 2)))
+	running := ts.async(captionRequest(t, "running"))
 	ts.engine.waitStarted(t, 1)
-	rec := ts.serve(jsonRequest(t, http.MethodPost, "/v1/inference", inferenceBody(t, "caption", "", 2, 2)))
+	rec := ts.serve(captionRequest(t, "timed out"))
 	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
 	require.Equal(t, "queue_timeout", errorCode(t, rec))
 	require.Equal(t, "1", rec.Header().Get("Retry-After"))
@@ -431,4 +485,15 @@ func TestConcurrentRequests(t *testing.T) {
 	}
 	require.Zero(t, ts.sched.Queued())
 	require.NoError(t, ts.Drain(context.Background()))
+}
+
+func TestRateLimitRetryAfterIsTheRefillTime(t *testing.T) {
+	const token = "s3cret-token-for-tests"
+	ts := newTestServer(t, func(o *Options) { o.Auth = auth.Options{Tokens: []string{token}, Rate: 0.25, Burst: 1} })
+	body := inferenceBody(t, "caption", "", 2, 2)
+	rec := ts.serve(jsonRequest(t, http.MethodPost, "/v1/inference", body, "Authorization", "Bearer "+token))
+	require.Equal(t, http.StatusOK, rec.Code)
+	rec = ts.serve(jsonRequest(t, http.MethodPost, "/v1/inference", body, "Authorization", "Bearer "+token))
+	require.Equal(t, http.StatusTooManyRequests, rec.Code)
+	require.Equal(t, "4", rec.Header().Get("Retry-After"), "one token every 4 s")
 }

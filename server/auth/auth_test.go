@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -106,4 +107,34 @@ func TestParseAndLoadTokens(t *testing.T) {
 	require.ErrorContains(t, err, empty)
 	_, err = LoadTokens(filepath.Join(dir, "missing"))
 	require.Error(t, err)
+}
+
+func TestRetryAfterIsTheBucketsRefillTime(t *testing.T) {
+	for _, tc := range []struct {
+		rate    float64
+		burst   int
+		elapsed time.Duration // since the bucket was emptied
+		want    time.Duration
+	}{
+		{rate: 2, burst: 1, want: 500 * time.Millisecond},
+		{rate: 0.25, burst: 1, want: 4 * time.Second},
+		{rate: 0.25, burst: 1, elapsed: 2500 * time.Millisecond, want: 1500 * time.Millisecond},
+		{rate: 0.1, burst: 3, elapsed: time.Second, want: 9 * time.Second},
+	} {
+		t.Run(fmt.Sprintf("%v/s burst %d after %v", tc.rate, tc.burst, tc.elapsed), func(t *testing.T) {
+			a, err := New(Options{Tokens: []string{tokA}, Rate: tc.rate, Burst: tc.burst})
+			require.NoError(t, err)
+			now := time.Unix(1_000_000, 0)
+			for range tc.burst {
+				require.NoError(t, a.Authorize("Bearer "+tokA, now))
+			}
+			err = a.Authorize("Bearer "+tokA, now.Add(tc.elapsed))
+			var e *api.Error
+			require.ErrorAs(t, err, &e)
+			require.Equal(t, http.StatusTooManyRequests, e.Status)
+			require.InDelta(t, tc.want, e.RetryAfter, float64(time.Millisecond))
+			// Once that time has passed, the token is accepted again.
+			require.NoError(t, a.Authorize("Bearer "+tokA, now.Add(tc.elapsed+tc.want)))
+		})
+	}
 }

@@ -4,6 +4,11 @@
 //
 // Admission never blocks when the queue is full: Do returns ErrQueueFull at
 // once, so an overloaded server answers quickly instead of piling up work.
+// The scheduler also keeps a moving estimate of the time a request holds a
+// slot, predicts from it and the queue how long a newcomer would wait
+// (PredictWait), and refuses at once, also with ErrQueueFull, a request
+// whose predicted wait is past the maximum queue wait: it would most likely
+// time out in the queue, later and after holding a place there.
 // A request whose context is cancelled (the client went away) leaves the
 // queue, or has its running work cancelled through the context fn receives.
 package sched
@@ -38,7 +43,15 @@ type Options struct {
 	// Deadline bounds a request from admission to its end, queue included
 	// (0: none beyond the caller's context).
 	Deadline time.Duration
+	// ServiceTime seeds the estimate of how long a request holds a slot,
+	// used until the first request completes (0: DefaultServiceTime).
+	ServiceTime time.Duration
 }
+
+// DefaultServiceTime is the service-time estimate before any request has
+// completed: short, so that a cold server queues rather than refuses; the
+// first measurement replaces it.
+const DefaultServiceTime = 100 * time.Millisecond
 
 // Validate reports options outside their ranges.
 func (o Options) Validate() error {
@@ -51,6 +64,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("sched: max queue wait %v is negative", o.MaxQueueWait)
 	case o.Deadline < 0:
 		return fmt.Errorf("sched: deadline %v is negative", o.Deadline)
+	case o.ServiceTime < 0:
+		return fmt.Errorf("sched: service time %v is negative", o.ServiceTime)
 	}
 	return nil
 }
@@ -62,6 +77,8 @@ type Scheduler struct {
 	slots   chan struct{} // one element per busy slot
 	queued  atomic.Int64
 	running atomic.Int64
+	service ewma
+	now     func() time.Time // time.Now; tests replace it
 }
 
 // New returns a scheduler with opts.
@@ -69,7 +86,13 @@ func New(opts Options) (*Scheduler, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	return &Scheduler{opts: opts, slots: make(chan struct{}, opts.Slots)}, nil
+	seed := opts.ServiceTime
+	if seed == 0 {
+		seed = DefaultServiceTime
+	}
+	s := &Scheduler{opts: opts, slots: make(chan struct{}, opts.Slots), now: time.Now}
+	s.service.reset(seed)
+	return s, nil
 }
 
 // Options returns the options the scheduler was built with.
@@ -81,11 +104,45 @@ func (s *Scheduler) Queued() int { return int(s.queued.Load()) }
 // Running returns the number of busy slots.
 func (s *Scheduler) Running() int { return int(s.running.Load()) }
 
+// ServiceTime returns the current estimate of how long a request holds a
+// slot: a moving average of the requests that completed without error, or
+// Options.ServiceTime before the first.
+func (s *Scheduler) ServiceTime() time.Duration { return s.service.value() }
+
+// PredictWait estimates how long a request arriving now would wait for a
+// slot: nothing when a slot is free and nobody queues, else the time for
+// the requests queued ahead of it and itself to get a slot, (queued + 1) ×
+// ServiceTime / Slots. It is what a refused client should wait before
+// retrying (the server's Retry-After).
+func (s *Scheduler) PredictWait() time.Duration {
+	queued := s.queued.Load()
+	if queued == 0 && s.running.Load() < int64(s.opts.Slots) {
+		return 0
+	}
+	return s.predict(queued)
+}
+
+// predict is the wait of a request with ahead requests queued before it
+// and every slot busy.
+func (s *Scheduler) predict(ahead int64) time.Duration {
+	return time.Duration(float64(ahead+1) * float64(s.service.value()) / float64(s.opts.Slots))
+}
+
+// maxWait is the longest a request may queue: MaxQueueWait, else the
+// deadline, else unbounded (0).
+func (s *Scheduler) maxWait() time.Duration {
+	if s.opts.MaxQueueWait > 0 {
+		return s.opts.MaxQueueWait
+	}
+	return s.opts.Deadline
+}
+
 // Do runs fn in a slot, waiting in the queue if all slots are busy, and
 // returns how long it waited and fn's error.
 //
-// It returns ErrQueueFull without waiting when the queue is full,
-// ErrQueueTimeout after MaxQueueWait without a slot, an error wrapping
+// It returns ErrQueueFull without waiting when the queue is full or the
+// predicted wait (see PredictWait) is past MaxQueueWait (or, without one,
+// the deadline), ErrQueueTimeout after MaxQueueWait without a slot, an error wrapping
 // ErrDeadline when the deadline passes (waiting or running), and an error
 // wrapping the context's cause when ctx ends first. fn's context ends at the
 // deadline or with ctx; fn must return promptly when it does.
@@ -102,8 +159,8 @@ func (s *Scheduler) Do(ctx context.Context, fn func(ctx context.Context) error) 
 	select {
 	case s.slots <- struct{}{}:
 	default:
-		if !s.enqueue() {
-			return 0, ErrQueueFull
+		if err := s.enqueue(); err != nil {
+			return 0, err
 		}
 		err := s.wait(ctx)
 		s.queued.Add(-1)
@@ -117,7 +174,11 @@ func (s *Scheduler) Do(ctx context.Context, fn func(ctx context.Context) error) 
 		s.running.Add(-1)
 		<-s.slots
 	}()
+	began := s.now()
 	err := fn(ctx)
+	if err == nil {
+		s.service.observe(s.now().Sub(began))
+	}
 	if err != nil && ctx.Err() != nil {
 		// The context ended the work: report why (deadline or caller).
 		return waited, fmt.Errorf("sched: work stopped: %w (%w)", context.Cause(ctx), err)
@@ -125,15 +186,22 @@ func (s *Scheduler) Do(ctx context.Context, fn func(ctx context.Context) error) 
 	return waited, err
 }
 
-// enqueue takes a place in the queue if one is free.
-func (s *Scheduler) enqueue() bool {
+// enqueue takes a place in the queue if one is free and the wait it
+// predicts is within bounds, else returns an error wrapping ErrQueueFull.
+func (s *Scheduler) enqueue() error {
+	limit := s.maxWait()
 	for {
 		n := s.queued.Load()
 		if n >= int64(s.opts.QueueSize) {
-			return false
+			return ErrQueueFull
+		}
+		if limit > 0 {
+			if wait := s.predict(n); wait > limit {
+				return fmt.Errorf("%w: predicted wait %v behind %d queued is past %v", ErrQueueFull, wait.Round(time.Millisecond), n, limit)
+			}
 		}
 		if s.queued.CompareAndSwap(n, n+1) {
-			return true
+			return nil
 		}
 	}
 }

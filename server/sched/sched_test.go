@@ -24,6 +24,7 @@ func TestOptionsValidate(t *testing.T) {
 		{"negative queue", Options{Slots: 1, QueueSize: -1}, false},
 		{"negative wait", Options{Slots: 1, MaxQueueWait: -1}, false},
 		{"negative deadline", Options{Slots: 1, Deadline: -1}, false},
+		{"negative service time", Options{Slots: 1, ServiceTime: -1}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := New(tc.opts)
@@ -108,7 +109,7 @@ func TestZeroQueueRefusesWhenBusy(t *testing.T) {
 }
 
 func TestQueueTimeout(t *testing.T) {
-	s, err := New(Options{Slots: 1, QueueSize: 4, MaxQueueWait: 30 * time.Millisecond})
+	s, err := New(Options{Slots: 1, QueueSize: 4, MaxQueueWait: 30 * time.Millisecond, ServiceTime: time.Millisecond})
 	require.NoError(t, err)
 	occupy(t, s)
 	waited, err := s.Do(context.Background(), nop)
@@ -166,7 +167,7 @@ func TestDeadline(t *testing.T) {
 		require.ErrorIs(t, err, ErrDeadline)
 	})
 	t.Run("queued", func(t *testing.T) {
-		s, err := New(Options{Slots: 1, QueueSize: 1, Deadline: 30 * time.Millisecond})
+		s, err := New(Options{Slots: 1, QueueSize: 1, Deadline: 30 * time.Millisecond, ServiceTime: time.Millisecond})
 		require.NoError(t, err)
 		occupy(t, s)
 		_, err = s.Do(context.Background(), nop)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/mobile-mm-llm/mobile-mm-llm/server"
 	"github.com/mobile-mm-llm/mobile-mm-llm/server/loadtest"
 	"github.com/mobile-mm-llm/mobile-mm-llm/server/sched"
 	"github.com/spf13/cobra"
@@ -143,7 +144,7 @@ func startStub(o *Options, cfg *loadtest.Config, out io.Writer) (stop func() err
 		tokens = []string{o.Token}
 	}
 	stub, err := loadtest.StartStub(loadtest.StubOptions{Delay: o.StubDelay, Tokens: tokens,
-		Sched: sched.Options{Slots: o.StubSlots, QueueSize: o.StubQueue, MaxQueueWait: time.Second, Deadline: 30 * time.Second}})
+		Sched: sched.Options{Slots: o.StubSlots, QueueSize: o.StubQueue, MaxQueueWait: server.DefaultSched().MaxQueueWait, Deadline: server.DefaultSched().Deadline}})
 	if err != nil {
 		return nil, err
 	}

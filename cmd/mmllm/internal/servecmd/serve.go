@@ -79,7 +79,7 @@ func New() *cobra.Command {
 	f.IntVar(&o.Slots, "slots", 1, "requests run at once")
 	f.IntVar(&o.Queue, "queue", 16, "requests that may wait for a slot")
 	f.IntVar(&o.Context, "context", 0, "tokens per sequence (0: the model's, at most 4096)")
-	f.DurationVar(&o.MaxQueueWait, "max-queue-wait", time.Second, "longest wait for a slot")
+	f.DurationVar(&o.MaxQueueWait, "max-queue-wait", server.DefaultSched().MaxQueueWait, "longest wait for a slot (a request predicted to wait longer is refused at once)")
 	f.DurationVar(&o.Deadline, "deadline", 30*time.Second, "longest request, queue included")
 	f.DurationVar(&o.DrainTimeout, "drain-timeout", 20*time.Second, "how long SIGTERM waits for in-flight requests")
 	f.StringVar(&o.TokensFile, "tokens-file", "", "file of API bearer tokens, one per line (default: $"+EnvTokens+"; none: no auth)")
