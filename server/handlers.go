@@ -114,14 +114,19 @@ func (s *Server) health(c *gin.Context) {
 }
 
 // ready serves GET /ready: 200 once the engine is loaded and warmed, 503
-// before that and while draining.
+// before that and while draining; the body also says where the engine
+// computes (Options.Backend).
 func (s *Server) ready(c *gin.Context) {
+	body := gin.H{"status": "ready"}
+	if s.backend.Device != "" {
+		body["device"], body["kernels"] = s.backend.Device, s.backend.Kernels
+	}
+	code := http.StatusOK
 	switch {
 	case s.draining.Load():
-		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "draining"})
+		code, body["status"] = http.StatusServiceUnavailable, "draining"
 	case !s.engine.Ready():
-		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "loading"})
-	default:
-		c.JSON(http.StatusOK, gin.H{"status": "ready"})
+		code, body["status"] = http.StatusServiceUnavailable, "loading"
 	}
+	c.JSON(code, body)
 }

@@ -45,8 +45,9 @@ type gauges struct {
 	inFlight func() float64 // inference requests being handled
 }
 
-// newMetrics registers the metrics on reg.
-func newMetrics(reg prometheus.Registerer, g gauges) (*metrics, error) {
+// newMetrics registers the metrics on reg; b, when it names a device, as
+// the info metric mobile_multimodal_backend_info.
+func newMetrics(reg prometheus.Registerer, g gauges, b Backend) (*metrics, error) {
 	mmt := []string{labelModel, labelTask}
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -111,6 +112,14 @@ func newMetrics(reg prometheus.Registerer, g gauges) (*metrics, error) {
 			Name: "mobile_multimodal_engine_busy_slots",
 			Help: "Engine slots running a generation.",
 		}, g.running),
+	}
+	if b.Device != "" {
+		cs = append(cs, prometheus.NewGauge(prometheus.GaugeOpts{
+			Name:        "mobile_multimodal_backend_info",
+			Help:        "Where the engine computes: always 1, with the device (cpu or cuda) and the kernel set as labels.",
+			ConstLabels: prometheus.Labels{"device": b.Device, "kernels": b.Kernels},
+		}))
+		cs[len(cs)-1].(prometheus.Gauge).Set(1)
 	}
 	var errs []error
 	for _, c := range cs {

@@ -82,11 +82,23 @@ type Options struct {
 	ImageDomains []string
 	// FetchTimeout bounds one image download (default 10 s).
 	FetchTimeout time.Duration
+	// Backend says where the engine computes, for /ready and the
+	// mobile_multimodal_backend_info metric (left out when Device is empty).
+	Backend Backend
 	// RetryAfter is the Retry-After sent with 503 not_ready (default 1 s).
 	// A 503 for load (queue_full, queue_timeout) carries the predicted
 	// queue wait instead, and a 429 the time the token's bucket needs to
 	// refill.
 	RetryAfter time.Duration
+}
+
+// Backend describes where the engine computes.
+type Backend struct {
+	// Device is "cpu" or "cuda".
+	Device string
+	// Kernels names the kernel set (the CPU's: generic, avx2, avx512, neon,
+	// neondot; or the GPU's name).
+	Kernels string
 }
 
 // Server is the HTTP API. Build it with New; serve Handler on the API
@@ -101,6 +113,7 @@ type Server struct {
 	limits     api.Limits
 	maxBody    int64
 	retryAfter time.Duration
+	backend    Backend
 	metrics    *metrics
 	gatherer   prometheus.Gatherer
 	flights    flight.Group[cache.Key, api.Completion] // identical greedy requests in flight
@@ -128,6 +141,7 @@ func New(logger *slog.Logger, opts Options) (*Server, error) {
 		limits:     opts.Limits.WithDefaults(),
 		maxBody:    cmpOr(opts.MaxBodyBytes, DefaultMaxBodyBytes),
 		retryAfter: cmpOr(opts.RetryAfter, DefaultRetryAfter),
+		backend:    opts.Backend,
 	}
 	schedOpts := opts.Sched
 	if schedOpts == (sched.Options{}) {
@@ -152,7 +166,7 @@ func New(logger *slog.Logger, opts Options) (*Server, error) {
 		queued:   func() float64 { return float64(s.sched.Queued()) },
 		running:  func() float64 { return float64(s.sched.Running()) },
 		inFlight: func() float64 { return float64(s.active.count()) },
-	})
+	}, opts.Backend)
 	if err != nil {
 		return nil, err
 	}

@@ -355,6 +355,24 @@ func TestReadiness(t *testing.T) {
 	require.True(t, ts.Ready())
 }
 
+// TestBackendIsReported checks that /ready and the metrics say where the
+// engine computes when the server is told, and leave it out otherwise.
+func TestBackendIsReported(t *testing.T) {
+	ts := newTestServer(t, func(o *Options) { o.Backend = Backend{Device: "cuda", Kernels: "NVIDIA H100"} })
+	rec := ts.serve(httptest.NewRequest(http.MethodGet, "/ready", nil))
+	require.Equal(t, http.StatusOK, rec.Code)
+	require.JSONEq(t, `{"status":"ready","device":"cuda","kernels":"NVIDIA H100"}`, rec.Body.String())
+	ts.engine.ready.Store(false)
+	rec = ts.serve(httptest.NewRequest(http.MethodGet, "/ready", nil))
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	require.JSONEq(t, `{"status":"loading","device":"cuda","kernels":"NVIDIA H100"}`, rec.Body.String())
+	fams := ts.scrape(t)
+	require.Equal(t, 1.0, metricValue(fams, "mobile_multimodal_backend_info", map[string]string{"device": "cuda", "kernels": "NVIDIA H100"}))
+
+	plain := newTestServer(t, nil)
+	require.NotContains(t, plain.scrape(t), "mobile_multimodal_backend_info")
+}
+
 func TestDrainWaitsForInFlightWork(t *testing.T) {
 	ts := newTestServer(t, nil)
 	ts.engine.block = make(chan struct{})

@@ -158,6 +158,7 @@ func TestInferenceObjects(t *testing.T) {
 	env := envOf(c)
 	require.Equal(t, TokensDir+"/"+TokensKey, env["MMLLM_TOKENS_FILE"])
 	require.Equal(t, "30s", env["MMLLM_DRAIN_TIMEOUT"])
+	require.NotContains(t, env, "MMLLM_DEVICE", "CPU pods keep the default device")
 	require.Equal(t, "7730941132", env["GOMEMLIMIT"], "90% of 8Gi")
 	require.Contains(t, c["volumeMounts"], map[string]any{"name": "api-tokens", "mountPath": TokensDir, "readOnly": true})
 	require.Contains(t, c["volumeMounts"], map[string]any{"name": "tmp", "mountPath": "/tmp"})
@@ -235,6 +236,7 @@ func TestInferenceGPUAndRedis(t *testing.T) {
 
 	env := envOf(c)
 	require.Equal(t, "compute,utility", env["NVIDIA_DRIVER_CAPABILITIES"])
+	require.Equal(t, "cuda", env["MMLLM_DEVICE"], "GPU pods run the decoder on the GPU")
 	require.Equal(t, "redis.mmllm.svc:6379", env["MMLLM_REDIS_ADDR"])
 	require.Equal(t, RedisPasswordDir+"/password", env["MMLLM_REDIS_PASSWORD_FILE"])
 	require.Equal(t, ModelsDir, env["MMLLM_MODELS_DIR"])

@@ -114,6 +114,9 @@ func (b *builder) env() corev1.EnvVarArray {
 	}
 	if a.GPU.Count > 0 {
 		vars["NVIDIA_DRIVER_CAPABILITIES"] = "compute,utility"
+		// The decoder runs on the GPU (falling back to the CPU, logged and
+		// shown in /ready, if the node has no usable driver).
+		vars["MMLLM_DEVICE"] = "cuda"
 	}
 	vars = kube.Merge(vars, a.Env)
 	out := corev1.EnvVarArray{}

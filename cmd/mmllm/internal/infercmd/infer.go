@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/mobile-mm-llm/mobile-mm-llm/engine/cuda"
 	"github.com/mobile-mm-llm/mobile-mm-llm/engine/generate"
 	"github.com/mobile-mm-llm/mobile-mm-llm/engine/gguf"
 	"github.com/mobile-mm-llm/mobile-mm-llm/engine/runtime"
@@ -32,6 +33,7 @@ type Options struct {
 	TopP          float32
 	Seed          uint64
 	Threads       int
+	Device        string
 }
 
 // New returns the `infer` command.
@@ -59,6 +61,7 @@ func New() *cobra.Command {
 	f.Float32Var(&o.TopP, "top-p", 0, "nucleus sampling mass (0: all)")
 	f.Uint64Var(&o.Seed, "seed", 0, "sampling seed")
 	f.IntVar(&o.Threads, "threads", 0, "kernel threads (0: all CPUs)")
+	f.StringVar(&o.Device, "device", "cpu", "where the decoder runs: cpu, or cuda (falls back to the CPU, saying why, without a usable GPU)")
 	return cmd
 }
 
@@ -89,7 +92,14 @@ func Run(ctx context.Context, o *Options, out io.Writer) error {
 	if mmproj != nil {
 		defer mmproj.Close()
 	}
-	rt, err := runtime.Open(text, mmproj, runtime.Options{Threads: o.Threads})
+	dev, err := cuda.Select(o.Device, nil)
+	if err != nil {
+		return fmt.Errorf("infer: --device: %w", err)
+	}
+	if dev != nil {
+		defer dev.Close()
+	}
+	rt, err := runtime.Open(text, mmproj, runtime.Options{Threads: o.Threads, Device: dev})
 	if err != nil {
 		return err
 	}

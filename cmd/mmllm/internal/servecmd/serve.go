@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/mobile-mm-llm/mobile-mm-llm/engine/cuda"
 	"github.com/mobile-mm-llm/mobile-mm-llm/engine/gguf"
 	"github.com/mobile-mm-llm/mobile-mm-llm/engine/runtime"
 	"github.com/mobile-mm-llm/mobile-mm-llm/models"
@@ -37,6 +38,7 @@ type Options struct {
 	Model, MMProj, Name    string
 	ModelsDir              string
 	Addr, MetricsAddr      string
+	Device                 string
 	Threads, Slots, Queue  int
 	Context                int
 	MaxQueueWait, Deadline time.Duration
@@ -75,6 +77,7 @@ func New() *cobra.Command {
 	f.StringVar(&o.Name, "name", "", "model id clients use (default: from the file name)")
 	f.StringVar(&o.Addr, "addr", ":8080", "API listen address")
 	f.StringVar(&o.MetricsAddr, "metrics-addr", ":8000", "metrics listen address")
+	f.StringVar(&o.Device, "device", "cpu", "where the decoder runs: cpu, or cuda (falls back to the CPU, saying why, without a usable GPU)")
 	f.IntVar(&o.Threads, "threads", 0, "kernel threads (0: all CPUs)")
 	f.IntVar(&o.Slots, "slots", 1, "requests run at once")
 	f.IntVar(&o.Queue, "queue", 16, "requests that may wait for a slot")
@@ -106,11 +109,23 @@ func Run(ctx context.Context, o *Options, logOut io.Writer) error {
 	if mmproj != nil {
 		defer mmproj.Close()
 	}
-	rt, err := runtime.Open(text, mmproj, runtime.Options{Threads: o.Threads, Sequences: o.Slots, Context: o.Context})
+	logf := func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }
+	dev, err := cuda.Select(o.Device, logf)
+	if err != nil {
+		return fmt.Errorf("serve: --device: %w", err)
+	}
+	if dev != nil {
+		defer dev.Close()
+	}
+	rt, err := runtime.Open(text, mmproj, runtime.Options{Threads: o.Threads, Sequences: o.Slots, Context: o.Context, Device: dev, Logf: logf})
 	if err != nil {
 		return err
 	}
 	defer rt.Close()
+	backend := server.Backend{Device: rt.Device(), Kernels: rt.Kernels()}
+	if rt.Device() == "cuda" {
+		backend.Kernels = dev.Name
+	}
 	eng := newEngine(rt, name, rev)
 
 	tokens, err := loadTokens(o.TokensFile)
@@ -139,6 +154,7 @@ func Run(ctx context.Context, o *Options, logOut io.Writer) error {
 		Cache:        c,
 		ImageDomains: o.ImageDomains,
 		MaxBodyBytes: o.MaxBodyBytes,
+		Backend:      backend,
 	})
 	if err != nil {
 		return err
@@ -158,7 +174,7 @@ func Run(ctx context.Context, o *Options, logOut io.Writer) error {
 	errc := make(chan error, 2)
 	go func() { errc <- apiSrv.Serve(apiLn) }()
 	go func() { errc <- metricsSrv.Serve(metricsLn) }()
-	log.Info("serving", "model", name, "vision", rt.Vision(), "kernels", rt.Kernels(),
+	log.Info("serving", "model", name, "vision", rt.Vision(), "device", backend.Device, "kernels", backend.Kernels,
 		"api", apiLn.Addr().String(), "metrics", metricsLn.Addr().String(), "auth", len(tokens) > 0, "cache", c != nil)
 	if o.ready != nil {
 		o.ready <- [2]net.Addr{apiLn.Addr(), metricsLn.Addr()}

@@ -104,6 +104,33 @@ func TestServeRejectsBadFlags(t *testing.T) {
 	require.ErrorContains(t, err, "--mmproj needs --model")
 	err = Run(context.Background(), &Options{Model: "no-such.gguf"}, io.Discard)
 	require.ErrorContains(t, err, "no-such.gguf")
+	err = Run(context.Background(), &Options{Device: "tpu"}, io.Discard)
+	require.ErrorContains(t, err, `--device: cuda: unknown device "tpu" (want cpu or cuda)`)
+}
+
+// TestServeDeviceIsReported asks for the GPU with a model the GPU kernels
+// cannot run (F32 weights; and this machine may have no GPU at all): the
+// server falls back to the CPU, and /ready and the metrics say so.
+func TestServeDeviceIsReported(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	apiURL, metricsURL, done := serve(t, ctx, &Options{Model: "../../../../testdata/llamacpp/tiny-llama-gpt2vocab-f32.gguf", Device: "cuda"})
+	waitReady(t, apiURL)
+	resp, err := http.Get(apiURL + "/ready")
+	require.NoError(t, err)
+	var ready struct{ Status, Device, Kernels string }
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&ready))
+	resp.Body.Close()
+	require.Equal(t, "ready", ready.Status)
+	require.Equal(t, "cpu", ready.Device)
+	require.NotEmpty(t, ready.Kernels)
+	m, err := http.Get(metricsURL + "/metrics")
+	require.NoError(t, err)
+	text, _ := io.ReadAll(m.Body)
+	m.Body.Close()
+	require.Contains(t, string(text), `mobile_multimodal_backend_info{device="cpu",kernels="`+ready.Kernels+`"} 1`)
+	cancel()
+	require.NoError(t, <-done)
 }
 
 // TestServeEmbeddedModelCaption is `make run`'s path: no --model, the
