@@ -9,7 +9,7 @@ BENCH   ?= .
 BENCHTIME ?= 1s
 COUNT   ?= 1
 
-.PHONY: all build test test-native test-arm64 fmt-check vet deps run bench bench-kernels gpu-check policy clean
+.PHONY: all build test test-native test-arm64 fmt-check vet deps run bench bench-kernels gpu-check policy e2e clean
 
 all: build
 
@@ -55,6 +55,11 @@ bench-kernels:
 ## make test runs the same check through policycmd's TestEveryStackPasses
 policy:
 	$(GO) run ./cmd/mmllm policy check --all
+
+## e2e: the local stack under the real Pulumi engine (render mode) with the policy pack; builds
+## the Pulumi CLI and the Kubernetes provider into ~/.cache/mmllm-e2e first (see docs/e2e.md)
+e2e:
+	@bash scripts/e2e.sh
 
 ## gpu-check: CUDA correctness and bandwidth on a GPU machine (exits 2 without one)
 gpu-check:

@@ -477,8 +477,13 @@ func (b *clusterBuilder) cluster(network *compute.Network, subnet *compute.Subne
 		},
 		WorkloadIdentityConfig: container.ClusterWorkloadIdentityConfigArgs{WorkloadPool: pulumi.Sprintf("%s.svc.id.goog", a.Project)},
 		EnableShieldedNodes:    pulumi.Bool(true),
-		DatabaseEncryption:     container.ClusterDatabaseEncryptionArgs{State: pulumi.String("ENCRYPTED"), KeyName: key.ID()},
-		LoggingConfig:          container.ClusterLoggingConfigArgs{EnableComponents: kube.StringArray(loggedComponents...)},
+		// The Backup for GKE agent, which the infra program's backup plan
+		// (backup.enabled) needs on the cluster.
+		AddonsConfig: container.ClusterAddonsConfigArgs{
+			GkeBackupAgentConfig: container.ClusterAddonsConfigGkeBackupAgentConfigArgs{Enabled: pulumi.Bool(true)},
+		},
+		DatabaseEncryption: container.ClusterDatabaseEncryptionArgs{State: pulumi.String("ENCRYPTED"), KeyName: key.ID()},
+		LoggingConfig:      container.ClusterLoggingConfigArgs{EnableComponents: kube.StringArray(loggedComponents...)},
 		MonitoringConfig: container.ClusterMonitoringConfigArgs{
 			EnableComponents: kube.StringArray("SYSTEM_COMPONENTS", "APISERVER", "SCHEDULER", "CONTROLLER_MANAGER"),
 		},

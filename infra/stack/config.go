@@ -2,6 +2,7 @@ package stack
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,13 +31,21 @@ const (
 // environments lists the valid environments, in the order errors name them.
 var environments = []Environment{Dev, Staging, Production}
 
-// ClusterExisting is the cluster kind of a cluster that exists already,
-// reached through a kubeconfig from secret config.
-const ClusterExisting = "existing"
+// The cluster kinds (key cluster.kind).
+const (
+	// ClusterExisting is a cluster that exists already, reached through a
+	// kubeconfig from secret config.
+	ClusterExisting = "existing"
+	// ClusterEKS is an EKS cluster the stack creates (components/aws).
+	ClusterEKS = "eks"
+	// ClusterGKE is a GKE cluster the stack creates (components/gcp).
+	ClusterGKE = "gke"
+	// ClusterAKS is an AKS cluster the stack creates (components/azure).
+	ClusterAKS = "aks"
+)
 
-// clusterKindsLater are the cluster kinds issue 6 adds (components/aws,
-// gcp, azure); a stack naming one fails with a message saying so.
-var clusterKindsLater = []string{"eks", "gke", "aks"}
+// clusterKinds lists the cluster kinds, in the order errors name them.
+var clusterKinds = []string{ClusterExisting, ClusterEKS, ClusterGKE, ClusterAKS}
 
 // Config is a stack's typed configuration, every key in the Project
 // namespace. ParseConfig reads and validates it; secrets are read apart
@@ -75,17 +84,41 @@ type Config struct {
 	Network NetworkConfig
 	// RBAC binds groups to the viewer and operator roles (key rbac, optional).
 	RBAC RBACConfig
-	// Backup snapshots Redis on a schedule (key backup, optional).
+	// Backup schedules backups (key backup, optional).
 	Backup BackupConfig
+	// Tags are the environment, owner and cost-center tags (GCP labels) of
+	// every cloud resource (key tags; required by the cloud kinds).
+	Tags map[string]string
+	// Models is the region's model store and its disaster-recovery copy
+	// (key models; required by the cloud kinds).
+	Models *ModelsConfig
+	// Routing makes the stack the global stack (key routing; see
+	// RoutingConfig): then only environment, tags, routing and stateBackup
+	// are read.
+	Routing *RoutingConfig
+	// StateBackup backs up the Pulumi state bucket (key stateBackup; global
+	// stack only).
+	StateBackup *StateBackupConfig
 }
 
-// ClusterConfig is the key cluster.
+// ClusterConfig is the key cluster: its kind, and the section of that kind.
 type ClusterConfig struct {
-	// Kind is "existing" (EKS, GKE and AKS arrive with issue 6).
+	// Kind is "existing", "eks", "gke" or "aks".
 	Kind string `json:"kind"`
 	// Context selects a context of the kubeconfig (existing clusters;
 	// default its current-context).
 	Context string `json:"context,omitempty"`
+	// RenderDir, on an existing cluster, makes the Kubernetes provider
+	// write every manifest as YAML to this directory instead of applying
+	// it (renderYamlToDirectory): no kubeconfig is read, and nothing may
+	// be a Helm release. A relative path is relative to the project root.
+	RenderDir string `json:"renderDir,omitempty"`
+	// EKS is the EKS cluster (key cluster.eks, kind eks).
+	EKS *EKSConfig `json:"eks,omitempty"`
+	// GKE is the GKE cluster (key cluster.gke, kind gke).
+	GKE *GKEConfig `json:"gke,omitempty"`
+	// AKS is the AKS cluster (key cluster.aks, kind aks).
+	AKS *AKSConfig `json:"aks,omitempty"`
 }
 
 // Replicas is the key replicas: the KEDA ScaledObject's bounds.
@@ -134,13 +167,25 @@ type KEDAConfig struct {
 
 // RedisConfig is the key redis.
 type RedisConfig struct {
-	// Enabled deploys the in-cluster Redis cache (needs the secret
-	// redisPassword).
+	// Enabled deploys the Redis result cache.
 	Enabled bool `json:"enabled"`
-	// StorageSize is its volume's size (default the component's, 8Gi).
+	// Kind is "in-cluster" (the redis component; default on existing
+	// clusters; needs the secret redisPassword) or "managed" (the cloud's
+	// service; default on the cloud kinds).
+	Kind string `json:"kind,omitempty"`
+	// StorageSize is the in-cluster Redis's volume size (default the
+	// component's, 8Gi).
 	StorageSize string `json:"storageSize,omitempty"`
 	// StorageClass is its volume's StorageClass (default the cluster's).
 	StorageClass string `json:"storageClass,omitempty"`
+	// ElastiCache tunes the managed Redis of an eks stack (needs the
+	// secret redisPassword, the AUTH token).
+	ElastiCache *ElastiCacheConfig `json:"elasticache,omitempty"`
+	// Memorystore tunes the managed Redis of a gke stack.
+	Memorystore *MemorystoreConfig `json:"memorystore,omitempty"`
+	// AzureCache tunes the managed Redis of an aks stack (needs the secret
+	// redisSnapshotStorage).
+	AzureCache *AzureCacheConfig `json:"azureCache,omitempty"`
 }
 
 // MonitoringConfig is the key monitoring.
@@ -175,6 +220,10 @@ type IngressConfig struct {
 	ClassName string `json:"className,omitempty"`
 	// Annotations are added to the Ingress (cert-manager issuer...).
 	Annotations map[string]string `json:"annotations,omitempty"`
+	// GlobalHost is the global stack's name (routing.domain) that this
+	// region also answers to: a second Ingress for it, with the same
+	// certificate Secret (which must cover both names).
+	GlobalHost string `json:"globalHost,omitempty"`
 }
 
 // NetworkConfig is the key network.
@@ -194,9 +243,10 @@ type RBACConfig struct {
 	OperatorGroups []string `json:"operatorGroups,omitempty"`
 }
 
-// BackupConfig is the key backup.
+// BackupConfig is the key backup: snapshots of the in-cluster Redis (a
+// CronJob) and, on eks, AWS Backup of the model bucket.
 type BackupConfig struct {
-	// Enabled schedules Redis snapshots (needs redis.enabled).
+	// Enabled schedules the backups (needs the in-cluster Redis, or eks).
 	Enabled bool `json:"enabled"`
 	// Schedule is the CronJob's schedule, in UTC (default "17 3 * * *").
 	Schedule string `json:"schedule,omitempty"`
@@ -237,6 +287,10 @@ func configKeys() []configKey {
 		{"network", true, func(c *Config) any { return &c.Network }},
 		{"rbac", true, func(c *Config) any { return &c.RBAC }},
 		{"backup", true, func(c *Config) any { return &c.Backup }},
+		{"tags", true, func(c *Config) any { return &c.Tags }},
+		{"models", true, func(c *Config) any { return &c.Models }},
+		{"routing", true, func(c *Config) any { return &c.Routing }},
+		{"stateBackup", true, func(c *Config) any { return &c.StateBackup }},
 	}
 }
 
@@ -260,11 +314,13 @@ func FullKey(key string) string { return Project + ":" + key }
 func ParseConfig(lookup func(fullKey string) (string, bool)) (*Config, error) {
 	cfg := &Config{}
 	var errs []error
+	set := map[string]bool{}
 	for _, k := range configKeys() {
 		raw, ok := lookup(FullKey(k.name))
 		if !ok {
 			continue
 		}
+		set[k.name] = true
 		if !k.object {
 			*k.dst(cfg).(*string) = raw
 			continue
@@ -277,7 +333,7 @@ func ParseConfig(lookup func(fullKey string) (string, bool)) (*Config, error) {
 		return nil, fmt.Errorf("invalid stack config: %w", errors.Join(errs...))
 	}
 	cfg.applyDefaults()
-	if err := cfg.validate(); err != nil {
+	if err := cfg.validate(func(key string) bool { return set[key] }); err != nil {
 		return nil, err
 	}
 	return cfg, nil
@@ -328,6 +384,10 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Monitoring.Namespace == "" {
 		c.Monitoring.Namespace = defaultMonitoringNamespace
+	}
+	if b := c.StateBackup; b != nil {
+		b.Schedule = cmp.Or(b.Schedule, defaultBackupSchedule)
+		b.RetentionDays = cmp.Or(b.RetentionDays, defaultStateRetentionDays)
 	}
 	if c.Backup.Enabled {
 		if c.Backup.Schedule == "" {

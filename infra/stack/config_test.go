@@ -25,8 +25,10 @@ func lookup(m map[string]string) func(string) (string, bool) {
 }
 
 // with returns minimal() with key set to value ("" deletes it).
-func with(kv ...string) map[string]string {
-	m := minimal()
+func with(kv ...string) map[string]string { return set(minimal(), kv...) }
+
+// set sets the keys (without the namespace) of m to the raw values ("" deletes the key) and returns m.
+func set(m map[string]string, kv ...string) map[string]string {
 	for i := 0; i+1 < len(kv); i += 2 {
 		if kv[i+1] == "" {
 			delete(m, FullKey(kv[i]))
@@ -74,8 +76,20 @@ func TestParseConfigErrorsNameTheKey(t *testing.T) {
 		{"no environment", with("environment", ""), []string{`mobile-mm-llm:environment: is ""; use one of "dev", "staging" or "production"`}},
 		{"bad environment", with("environment", "prod"), []string{`mobile-mm-llm:environment: is "prod"`}},
 		{"no cluster", with("cluster", ""), []string{`mobile-mm-llm:cluster.kind: is required: "existing"`}},
-		{"cloud cluster", with("cluster", `{"kind":"eks"}`), []string{`mobile-mm-llm:cluster.kind: is "eks", which this program cannot create yet`}},
-		{"unknown cluster", with("cluster", `{"kind":"nomad"}`), []string{`mobile-mm-llm:cluster.kind: is "nomad"; use "existing"`}},
+		{"cloud cluster without its section", with("cluster", `{"kind":"eks"}`), []string{
+			`mobile-mm-llm:cluster.eks: is required for cluster.kind "eks"`,
+			"mobile-mm-llm:tags: lacks environment, owner, cost-center",
+			`mobile-mm-llm:models: is required for cluster.kind "eks"`,
+			`mobile-mm-llm:region: is required for cluster.kind "eks"`}},
+		{"unknown cluster", with("cluster", `{"kind":"nomad"}`), []string{`mobile-mm-llm:cluster.kind: is "nomad"; use "existing", "eks", "gke" or "aks"`}},
+		{"render mode with helm releases", with("cluster", `{"kind":"existing","renderDir":"out","context":"c"}`), []string{
+			"mobile-mm-llm:monitoring.enabled: installs a Helm release, which render mode (cluster.renderDir) cannot write",
+			"mobile-mm-llm:keda.install: installs a Helm release",
+			"mobile-mm-llm:cluster.context: is a kubeconfig context; render mode (cluster.renderDir) reads no kubeconfig"}},
+		{"global host is the host", with("ingress", `{"host":"api.example.com","tlsSecretName":"api-tls","globalHost":"api.example.com"}`),
+			[]string{"mobile-mm-llm:ingress.globalHost: is ingress.host"}},
+		{"state backup on a regional stack", with("stateBackup", `{"bucketArn":"arn:aws:s3:::state"}`),
+			[]string{"mobile-mm-llm:stateBackup: is the global stack's key"}},
 		{"latest image", with("image", "ghcr.io/x/mmllm:latest"), []string{`mobile-mm-llm:image: "ghcr.io/x/mmllm:latest" floats on latest`}},
 		{"untagged image", with("image", "ghcr.io/x/mmllm"), []string{`mobile-mm-llm:image: "ghcr.io/x/mmllm" has no tag`}},
 		{"no image", with("image", ""), []string{"mobile-mm-llm:image: is required"}},
@@ -187,4 +201,193 @@ func TestReadSecrets(t *testing.T) {
 	require.ErrorContains(t, err, "mobile-mm-llm:kubeconfig: is required; set it with `pulumi config set --secret mobile-mm-llm:kubeconfig`")
 	require.ErrorContains(t, err, "mobile-mm-llm:apiTokens: is required")
 	require.ErrorContains(t, err, "mobile-mm-llm:grafanaAdminPassword: is stored in plain text")
+}
+
+// eks is a valid eks stack's config with key set to value ("" deletes it).
+func eks(kv ...string) map[string]string {
+	m := with("environment", "production", "region", "us-east",
+		"cluster", `{"kind":"eks","eks":{"region":"us-east-1","availabilityZones":["us-east-1a","us-east-1b"],
+			"publicAccessCidrs":["203.0.113.0/24"],"gpuNodes":{"instanceTypes":["g5.xlarge"],"minSize":1,"maxSize":4}}}`,
+		"tags", `{"environment":"production","owner":"ml","cost-center":"serving"}`,
+		"models", `{"backupRegion":"us-west-2"}`,
+		"redis", `{"enabled":true,"kind":"managed"}`)
+	return set(m, kv...)
+}
+
+// globalStack is a valid global stack's config with key set to value.
+func globalStack(kv ...string) map[string]string {
+	m := map[string]string{
+		FullKey("environment"): "production",
+		FullKey("tags"):        `{"environment":"production","owner":"ml","cost-center":"serving"}`,
+		FullKey("routing"): `{"zoneId":"Z1","domain":"api.example.com","regions":[
+			{"name":"us-east","stack":"org/mobile-mm-llm/prod-us","weight":60},
+			{"name":"eu-west","stack":"org/mobile-mm-llm/prod-eu","weight":40}]}`,
+	}
+	return set(m, kv...)
+}
+
+func TestParseCloudConfig(t *testing.T) {
+	cfg, err := ParseConfig(lookup(eks()))
+	require.NoError(t, err)
+	require.True(t, cfg.CloudKind())
+	require.True(t, cfg.ManagedRedis())
+	require.False(t, cfg.InClusterRedis())
+	require.False(t, cfg.IsGlobal())
+	require.Equal(t, "us-east-1", cfg.Cluster.EKS.Region)
+	require.Equal(t, 4, cfg.Cluster.EKS.GPUNodes.MaxSize, "node pools decode by the components' field names")
+
+	cfg, err = ParseConfig(lookup(eks("redis", `{"enabled":true}`)))
+	require.NoError(t, err)
+	require.True(t, cfg.ManagedRedis(), "managed is the cloud kinds' default")
+	cfg, err = ParseConfig(lookup(eks("redis", `{"enabled":true,"kind":"in-cluster","storageSize":"4Gi"}`)))
+	require.NoError(t, err)
+	require.True(t, cfg.InClusterRedis())
+
+	cfg, err = ParseConfig(lookup(globalStack()))
+	require.NoError(t, err)
+	require.True(t, cfg.IsGlobal())
+	require.Len(t, cfg.Routing.Regions, 2)
+	cfg, err = ParseConfig(lookup(globalStack("stateBackup", `{"bucketArn":"arn:aws:s3:::mmllm-state"}`)))
+	require.NoError(t, err)
+	require.Equal(t, &StateBackupConfig{BucketARN: "arn:aws:s3:::mmllm-state", Schedule: "17 3 * * *", RetentionDays: 35}, cfg.StateBackup)
+
+	cfg, err = ParseConfig(lookup(with("cluster", `{"kind":"existing","renderDir":"rendered/local"}`,
+		"keda", `{"install":false}`, "monitoring", `{"enabled":false,"prometheusAddress":"http://p:9090"}`)))
+	require.NoError(t, err)
+	require.Equal(t, "rendered/local", cfg.Cluster.RenderDir)
+}
+
+func TestParseCloudConfigErrorsNameTheKey(t *testing.T) {
+	routing := func(regions string) string {
+		return `{"zoneId":"Z1","domain":"api.example.com","regions":` + regions + `}`
+	}
+	tests := []struct {
+		name string
+		cfg  map[string]string
+		want []string
+	}{
+		{"missing region", eks("region", ""), []string{`mobile-mm-llm:region: is required for cluster.kind "eks"`}},
+		{"missing cloud region", eks("cluster", `{"kind":"eks","eks":{"availabilityZones":["us-east-1a","us-east-1b"],"publicAccessCidrs":["203.0.113.0/24"]}}`),
+			[]string{"mobile-mm-llm:cluster.eks.region: is required"}},
+		{"min above max nodes", eks("cluster", `{"kind":"eks","eks":{"region":"us-east-1","availabilityZones":["us-east-1a","us-east-1b"],
+			"publicAccessCidrs":["203.0.113.0/24"],"gpuNodes":{"minSize":5,"maxSize":2}}}`),
+			[]string{"mobile-mm-llm:cluster.eks.gpuNodes.minSize: is 5, above maxSize (2)"}},
+		{"gke min above max nodes", eks("cluster", `{"kind":"gke","gke":{"project":"mmllm-prod","projectNumber":"123456789","region":"asia-southeast1",
+			"masterAuthorizedCidrs":["203.0.113.0/24"],"gpuNodes":{"minNodes":4,"maxNodes":1}}}`),
+			[]string{"mobile-mm-llm:cluster.gke.gpuNodes.minNodes: is 4, above maxNodes (1)"}},
+		{"aks min above max nodes", eks("cluster", `{"kind":"aks","aks":{"subscriptionId":"s","tenantId":"t","resourceGroup":"rg","location":"westeurope",
+			"authorizedIpRanges":["203.0.113.0/24"],"systemNodes":{"minCount":3,"maxCount":2}}}`, "models", `{"accountName":"mmllm"}`),
+			[]string{"mobile-mm-llm:cluster.aks.systemNodes.minCount: is 3, above maxCount (2)"}},
+		{"open endpoint", eks("cluster", `{"kind":"eks","eks":{"region":"us-east-1","availabilityZones":["us-east-1a","us-east-1b"],"publicAccessCidrs":["0.0.0.0/0"]}}`),
+			[]string{`mobile-mm-llm:cluster.eks.publicAccessCidrs: "0.0.0.0/0" opens the API server to the whole internet`}},
+		{"section of another kind", eks("cluster", `{"kind":"eks","gke":{}}`), []string{`mobile-mm-llm:cluster.gke: is for cluster.kind "gke", not "eks"`}},
+		{"render a cloud cluster", eks("cluster", `{"kind":"eks","renderDir":"out","eks":{"region":"us-east-1","availabilityZones":["us-east-1a","us-east-1b"],"publicAccessCidrs":["203.0.113.0/24"]}}`),
+			[]string{`mobile-mm-llm:cluster.renderDir: is for cluster.kind "existing"`}},
+		{"models of another kind", eks("models", `{"backupRegion":"us-west-2","accountName":"x"}`),
+			[]string{`mobile-mm-llm:models.accountName: is not a setting of cluster.kind "eks"`}},
+		{"managed redis on an existing cluster", with("redis", `{"enabled":true,"kind":"managed"}`),
+			[]string{`mobile-mm-llm:redis.kind: is "managed", which needs a cloud cluster.kind`}},
+		{"weekday number on aws", eks("backup", `{"enabled":true,"schedule":"0 3 * * 1"}`),
+			[]string{"mobile-mm-llm:backup.schedule: \"0 3 * * 1\": name the weekdays (MON-FRI)"}},
+		{"backup on aks without in-cluster redis", eks("cluster", `{"kind":"aks","aks":{"subscriptionId":"s","tenantId":"t","resourceGroup":"rg","location":"westeurope","authorizedIpRanges":["203.0.113.0/24"]}}`,
+			"models", `{"accountName":"mmllm"}`, "backup", `{"enabled":true}`),
+			[]string{"mobile-mm-llm:backup.enabled: needs redis.enabled with the in-cluster Redis"}},
+		{"weights not summing to 100", globalStack("routing", routing(`[{"name":"a","stack":"o/mobile-mm-llm/a","weight":40},{"name":"b","stack":"o/mobile-mm-llm/b","weight":35}]`)),
+			[]string{"mobile-mm-llm:routing.regions[].weight: sum to 75; they must sum to 100"}},
+		{"no regions", globalStack("routing", routing(`[]`)), []string{"mobile-mm-llm:routing.regions: is required"}},
+		{"bad stack references", globalStack("routing", routing(`[{"name":"a","stack":"prod-us","weight":50},{"name":"a","stack":"o/other/b","weight":50}]`)),
+			[]string{`mobile-mm-llm:routing.regions[0].stack: "prod-us" is not a stack reference ORG/mobile-mm-llm/STACK`,
+				`mobile-mm-llm:routing.regions[1].name: "a" is used twice`,
+				`mobile-mm-llm:routing.regions[1].stack: "o/other/b" is a stack of project "other"`}},
+		{"bad routing", globalStack("routing", `{"domain":"API","policy":"random","alarmTopicArns":["topic"],"regions":[{"name":"a","stack":"o/mobile-mm-llm/a","weight":100}]}`),
+			[]string{"mobile-mm-llm:routing.zoneId: is required", `mobile-mm-llm:routing.domain: "API"`, `mobile-mm-llm:routing.policy: is "random"`,
+				`mobile-mm-llm:routing.alarmTopicArns[0]: "topic" is not an SNS topic ARN`}},
+		{"regional keys on the global stack", globalStack("image", "ghcr.io/x/y:v1", "replicas", `{"min":3,"max":4}`),
+			[]string{"mobile-mm-llm:image: is a regional stack's key", "mobile-mm-llm:replicas: is a regional stack's key"}},
+		{"global stack without tags", globalStack("tags", ""), []string{"mobile-mm-llm:tags: lacks environment, owner, cost-center"}},
+		{"bad state backup", globalStack("stateBackup", `{"bucketArn":"my-bucket","schedule":"*/5 * * * *","retentionDays":-1}`),
+			[]string{`mobile-mm-llm:stateBackup.bucketArn: "my-bucket" is not an S3 bucket ARN`, "mobile-mm-llm:stateBackup.schedule:",
+				"mobile-mm-llm:stateBackup.retentionDays: is -1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := ParseConfig(lookup(tt.cfg))
+			require.Nil(t, cfg)
+			require.ErrorContains(t, err, "invalid stack config: ")
+			for _, w := range tt.want {
+				require.ErrorContains(t, err, w)
+			}
+		})
+	}
+	// A latency policy does not need weights.
+	_, err := ParseConfig(lookup(globalStack("routing",
+		`{"zoneId":"Z1","domain":"api.example.com","policy":"latency","regions":[{"name":"a","stack":"o/mobile-mm-llm/a","latencyRegion":"us-east-1"}]}`)))
+	require.NoError(t, err)
+}
+
+func TestAWSCron(t *testing.T) {
+	for in, want := range map[string]string{
+		"17 3 * * *":       "cron(17 3 * * ? *)",
+		"@daily":           "cron(0 0 * * ? *)",
+		"@weekly":          "cron(0 0 ? * SUN *)",
+		"30 2 * * MON-FRI": "cron(30 2 ? * MON-FRI *)",
+		"0 4 1 * *":        "cron(0 4 1 * ? *)",
+	} {
+		got, err := awsCron(in)
+		require.NoError(t, err, in)
+		require.Equal(t, want, got, in)
+	}
+	for in, want := range map[string]string{
+		"0 3 * * 1":   "name the weekdays",
+		"*/5 * * * *": "AWS Backup runs at most hourly",
+		"0 3 1 * MON": "cannot combine",
+		"daily":       "not a five-field cron schedule",
+	} {
+		_, err := awsCron(in)
+		require.ErrorContains(t, err, want, in)
+	}
+	require.Equal(t, "0 0 * * SUN", cronFields(" @weekly "))
+	require.Equal(t, "17 3 * * *", cronFields("17 3 * * *"))
+}
+
+func TestRenderPath(t *testing.T) {
+	require.Equal(t, "/repo/rendered/local", RenderPath("/repo", "rendered/local"))
+	require.Equal(t, "/abs/out", RenderPath("/repo", "/abs/out"))
+	require.Equal(t, "rendered/local", RenderPath("", "rendered/local"), "no root under mocks")
+	require.Equal(t, "", RenderPath("/repo", ""))
+}
+
+func TestReadSecretsPerKind(t *testing.T) {
+	gke := `{"kind":"gke","gke":{"project":"mmllm-prod","projectNumber":"123456789","region":"asia-southeast1","masterAuthorizedCidrs":["203.0.113.0/24"]}}`
+	aks := `{"kind":"aks","aks":{"subscriptionId":"s","tenantId":"t","resourceGroup":"rg","location":"westeurope","authorizedIpRanges":["203.0.113.0/24"]}}`
+	tests := []struct {
+		name string
+		cfg  map[string]string
+		want []string // the secret keys read
+	}{
+		{"existing", minimal(), []string{KeyKubeconfig, KeyAPITokens, KeyGrafanaAdminPassword}},
+		{"render mode", with("cluster", `{"kind":"existing","renderDir":"out"}`, "keda", `{"install":false}`,
+			"monitoring", `{"enabled":false,"prometheusAddress":"http://p:9090"}`), []string{KeyAPITokens}},
+		{"eks with ElastiCache", eks(), []string{KeyAPITokens, KeyRedisPassword, KeyGrafanaAdminPassword}},
+		{"gke with Memorystore", eks("cluster", gke, "models", `{"backupRegion":"asia-east1"}`), []string{KeyAPITokens, KeyGrafanaAdminPassword}},
+		{"aks with Azure Cache", eks("cluster", aks, "models", `{"accountName":"mmllm"}`), []string{KeyAPITokens, KeyGrafanaAdminPassword, KeyRedisSnapshotStorage}},
+		{"aks with in-cluster Redis", eks("cluster", aks, "models", `{"accountName":"mmllm"}`, "redis", `{"enabled":true,"kind":"in-cluster"}`),
+			[]string{KeyAPITokens, KeyRedisPassword, KeyGrafanaAdminPassword}},
+		{"global", globalStack(), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := ParseConfig(lookup(tt.cfg))
+			require.NoError(t, err)
+			var read []string
+			get := func(k string) (string, bool) { read = append(read, k); return "a-secret-value-long-enough", true }
+			_, err = ReadSecrets(cfg, get, func(string) bool { return true })
+			require.NoError(t, err)
+			var want []string
+			for _, k := range tt.want {
+				want = append(want, FullKey(k))
+			}
+			require.ElementsMatch(t, want, read)
+		})
+	}
 }

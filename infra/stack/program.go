@@ -1,6 +1,9 @@
 // Package stack is the project's Pulumi program as a library: Program reads
-// and validates a stack's typed config (ParseConfig, ReadSecrets) and
-// Deploy composes the components for one region or site on one cluster.
+// and validates a stack's typed config (ParseConfig, ReadSecrets); Deploy
+// composes the components for one region or site on one cluster (existing,
+// or EKS, GKE or AKS with the region's model store, managed Redis and
+// backups), and DeployGlobal the global stack's routing across the
+// regional stacks.
 // infra/main.go runs Program under the Pulumi engine; the policy runner
 // (policies/runner, `mmllm policy check`) runs the same function under
 // Pulumi's mocks, and an Automation API driver can run it inline. Only this
@@ -17,6 +20,7 @@ import (
 	"github.com/mobile-mm-llm/mobile-mm-llm/components/redis"
 	"github.com/mobile-mm-llm/mobile-mm-llm/components/security"
 	"github.com/mobile-mm-llm/mobile-mm-llm/components/workload"
+	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -25,7 +29,8 @@ import (
 const redisName = "redis"
 
 // Program is the Pulumi program: it reads and validates the stack's config
-// and secrets, deploys, and exports the Deployment's outputs.
+// and secrets, deploys a region (or, with the key routing, the global
+// stack's routing), and exports the outputs.
 func Program(ctx *pulumi.Context) error {
 	if ctx.Project() != Project {
 		return fmt.Errorf("this program reads the config of project %q, not %q: check Pulumi.yaml's name", Project, ctx.Project())
@@ -34,16 +39,26 @@ func Program(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
-	sec, err := ReadSecrets(cfg, ctx.GetConfig, ctx.IsConfigSecret)
-	if err != nil {
-		return err
+	var outputs map[string]pulumi.Input
+	if cfg.IsGlobal() {
+		g, err := DeployGlobal(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		outputs = g.Outputs
+	} else {
+		sec, err := ReadSecrets(cfg, ctx.GetConfig, ctx.IsConfigSecret)
+		if err != nil {
+			return err
+		}
+		d, err := Deploy(ctx, cfg, sec)
+		if err != nil {
+			return err
+		}
+		outputs = d.Outputs
 	}
-	d, err := Deploy(ctx, cfg, sec)
-	if err != nil {
-		return err
-	}
-	for _, k := range kube.SortedKeys(d.Outputs) {
-		ctx.Export(k, d.Outputs[k])
+	for _, k := range kube.SortedKeys(outputs) {
+		ctx.Export(k, outputs[k])
 	}
 	return nil
 }
@@ -53,6 +68,11 @@ func Program(ctx *pulumi.Context) error {
 type Deployment struct {
 	// Cluster is the cluster deployed to.
 	Cluster Cluster
+	// Providers are the cloud kinds' providers (nil on existing clusters).
+	Providers *CloudProviders
+	// Cloud are the cloud kinds' model store, managed Redis and backup
+	// plan (nil on existing clusters).
+	Cloud *CloudServices
 	// Inference is the server.
 	Inference *workload.Inference
 	// Prometheus is the installed kube-prometheus-stack (monitoring.enabled).
@@ -63,15 +83,15 @@ type Deployment struct {
 	GPU *gpu.Support
 	// KEDA is the autoscaler's operator (keda.install).
 	KEDA *keda.Operator
-	// Redis is the in-cluster cache (redis.enabled).
+	// Redis is the in-cluster cache (redis.enabled, in-cluster).
 	Redis *redis.Redis
 	// Security is the namespace's NetworkPolicies and roles.
 	Security *security.Baseline
-	// Backup is the Redis snapshot schedule (backup.enabled).
+	// Backup is the in-cluster Redis's snapshot schedule (backup.enabled).
 	Backup *RedisSnapshots
-	// Outputs are the stack outputs Program exports: url, namespace,
-	// deploymentName, serviceName, environment, region, clusterKind,
-	// kubeconfig (secret), prometheusUrl, and redisAddress with Redis.
+	// GlobalIngress serves ingress.globalHost.
+	GlobalIngress *networkingv1.Ingress
+	// Outputs are the stack outputs Program exports (see outputs).
 	Outputs map[string]pulumi.Input
 }
 
@@ -82,8 +102,18 @@ type Deployment struct {
 func Deploy(ctx *pulumi.Context, cfg *Config, sec Secrets) (*Deployment, error) {
 	d := &Deployment{}
 	var err error
-	if d.Cluster, err = NewCluster(ctx, "cluster", cfg, sec); err != nil {
+	if cfg.CloudKind() {
+		if d.Providers, err = NewCloudProviders(ctx, cfg); err != nil {
+			return nil, err
+		}
+	}
+	if d.Cluster, err = NewCluster(ctx, "cluster", cfg, sec, d.Providers); err != nil {
 		return nil, err
+	}
+	if d.Providers != nil {
+		if d.Cloud, err = newCloudServices(ctx, cfg, sec, d.Providers, d.Cluster); err != nil {
+			return nil, err
+		}
 	}
 	k8s := pulumi.Provider(d.Cluster.KubernetesProvider())
 
@@ -130,7 +160,7 @@ func Deploy(ctx *pulumi.Context, cfg *Config, sec Secrets) (*Deployment, error) 
 		IngressNamespace: cfg.Network.IngressNamespace, HTTPSEgressCIDRs: cfg.Network.HTTPSEgressCIDRs,
 		ViewerGroups: cfg.RBAC.ViewerGroups, OperatorGroups: cfg.RBAC.OperatorGroups,
 	}
-	if cfg.Redis.Enabled {
+	if cfg.InClusterRedis() {
 		if d.Redis, err = redis.NewRedis(ctx, "cache", &redis.Args{
 			Namespace: cfg.Namespace, Name: redisName, Password: sec.RedisPassword,
 			StorageSize: cfg.Redis.StorageSize, StorageClass: cfg.Redis.StorageClass,
@@ -159,6 +189,11 @@ func Deploy(ctx *pulumi.Context, cfg *Config, sec Secrets) (*Deployment, error) 
 			return nil, err
 		}
 	}
+	if cfg.Ingress.GlobalHost != "" {
+		if d.GlobalIngress, err = newGlobalIngress(ctx, "global-ingress", cfg, d.Inference, k8s, inNamespace); err != nil {
+			return nil, err
+		}
+	}
 	d.Outputs = outputs(cfg, d, prometheusURL)
 	return d, nil
 }
@@ -184,27 +219,45 @@ func inferenceArgs(cfg *Config, sec Secrets, prometheusURL string) *workload.Arg
 	if cfg.GPU.Count > 0 {
 		a.GPU = workload.GPU{Count: cfg.GPU.Count, NodeSelector: cfg.GPU.NodeSelector}
 	}
-	if cfg.Redis.Enabled {
+	if cfg.InClusterRedis() {
 		a.Redis = &workload.Redis{Address: redis.ServiceAddress(redisName, cfg.Namespace), PasswordSecret: redis.AuthSecretName(redisName)}
 	}
 	return a
 }
 
-// outputs are the stack outputs.
+// outputs are a regional stack's outputs: url, endpoint (the ingress host
+// the global stack's health checks and records point at), healthCheckPath,
+// namespace, deploymentName, serviceName, environment, region, clusterKind,
+// prometheusUrl; kubeconfig (secret; not in render mode); redisAddress with
+// a Redis (the in-cluster Service, or the managed TLS endpoint); modelStore
+// on the cloud kinds; backupVault and backupRoleArn with AWS Backup (eks).
 func outputs(cfg *Config, d *Deployment, prometheusURL string) map[string]pulumi.Input {
 	out := map[string]pulumi.Input{
-		"url":            d.Inference.URL,
-		"namespace":      d.Inference.Namespace,
-		"deploymentName": d.Inference.DeploymentName,
-		"serviceName":    d.Inference.ServiceName,
-		"environment":    pulumi.String(string(cfg.Environment)),
-		"region":         pulumi.String(cfg.Region),
-		"clusterKind":    pulumi.String(cfg.Cluster.Kind),
-		"kubeconfig":     d.Cluster.KubeconfigSecret(),
-		"prometheusUrl":  pulumi.String(prometheusURL),
+		"url":             d.Inference.URL,
+		"endpoint":        pulumi.String(cfg.Ingress.Host),
+		"healthCheckPath": pulumi.String(workload.HealthPath),
+		"namespace":       d.Inference.Namespace,
+		"deploymentName":  d.Inference.DeploymentName,
+		"serviceName":     d.Inference.ServiceName,
+		"environment":     pulumi.String(string(cfg.Environment)),
+		"region":          pulumi.String(cfg.Region),
+		"clusterKind":     pulumi.String(cfg.Cluster.Kind),
+		"prometheusUrl":   pulumi.String(prometheusURL),
+	}
+	if cfg.Cluster.RenderDir == "" {
+		out["kubeconfig"] = d.Cluster.KubeconfigSecret()
 	}
 	if d.Redis != nil {
 		out["redisAddress"] = d.Redis.Address
+	}
+	if d.Cloud != nil {
+		out["modelStore"] = d.Cloud.ModelStoreURL
+		if d.Cloud.Redis != nil {
+			out["redisAddress"] = d.Cloud.RedisAddress
+		}
+		for k, v := range d.Cloud.BackupOutputs {
+			out[k] = v
+		}
 	}
 	return out
 }

@@ -8,6 +8,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/mobile-mm-llm/mobile-mm-llm/components/aws"
+	"github.com/mobile-mm-llm/mobile-mm-llm/components/azure"
+	"github.com/mobile-mm-llm/mobile-mm-llm/components/gcp"
 	"github.com/mobile-mm-llm/mobile-mm-llm/components/global/cloud"
 	"github.com/mobile-mm-llm/mobile-mm-llm/components/monitoring"
 	"github.com/mobile-mm-llm/mobile-mm-llm/components/redis"
@@ -69,15 +72,21 @@ func one(t *testing.T, rec *runner.Recorder, typ string) (runner.Registration, m
 func TestEveryStackDeploysItsConfig(t *testing.T) {
 	names, err := runner.ListStacks(stacksDir)
 	require.NoError(t, err)
-	require.Subset(t, names, []string{"dev", "prod-onprem"})
+	require.Subset(t, names, []string{"dev", "prod-onprem", "local", "prod-aws-us-east-1", "prod-aws-eu-west-1",
+		"prod-gcp-asia-southeast1", "prod-azure-westeurope", "global"})
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			sf, cfg := loadStack(t, stacksDir, name)
 			rec, err := program.Execute(sf)
 			require.NoError(t, err)
+			if cfg.IsGlobal() {
+				checkGlobal(t, rec, cfg)
+				return
+			}
 			checkComponents(t, rec, cfg)
 			checkProvider(t, rec, cfg)
 			checkServer(t, rec, cfg)
+			checkCloud(t, rec, cfg)
 		})
 	}
 }
@@ -85,16 +94,28 @@ func TestEveryStackDeploysItsConfig(t *testing.T) {
 // checkComponents: the components the config asks for, and no others.
 func checkComponents(t *testing.T, rec *runner.Recorder, cfg *stack.Config) {
 	t.Helper()
+	kind := cfg.Cluster.Kind
 	want := map[string]bool{
-		stack.ExistingClusterTypeToken:       cfg.Cluster.Kind == stack.ClusterExisting,
+		stack.ExistingClusterTypeToken:       kind == stack.ClusterExisting,
+		aws.ClusterType:                      kind == stack.ClusterEKS,
+		aws.NetworkType:                      kind == stack.ClusterEKS,
+		aws.ModelStoreType:                   kind == stack.ClusterEKS,
+		aws.RedisType:                        kind == stack.ClusterEKS && cfg.ManagedRedis(),
+		stack.S3BackupTypeToken:              kind == stack.ClusterEKS && cfg.Backup.Enabled,
+		gcp.ClusterType:                      kind == stack.ClusterGKE,
+		gcp.ModelStoreType:                   kind == stack.ClusterGKE,
+		gcp.RedisType:                        kind == stack.ClusterGKE && cfg.ManagedRedis(),
+		azure.ClusterType:                    kind == stack.ClusterAKS,
+		azure.ModelStoreType:                 kind == stack.ClusterAKS,
+		azure.RedisType:                      kind == stack.ClusterAKS && cfg.ManagedRedis(),
 		workload.TypeToken:                   true,
 		"mobile-mm-llm:security:Baseline":    true,
 		monitoring.StackTypeToken:            cfg.MonitoringEnabled(),
 		"mobile-mm-llm:monitoring:Inference": cfg.MonitoringEnabled(),
 		"mobile-mm-llm:gpu:Support":          cfg.InstallsGPUSupport(),
 		"mobile-mm-llm:keda:Operator":        cfg.InstallsKEDA(),
-		redis.TypeToken:                      cfg.Redis.Enabled,
-		stack.RedisSnapshotsTypeToken:        cfg.Backup.Enabled,
+		redis.TypeToken:                      cfg.InClusterRedis(),
+		stack.RedisSnapshotsTypeToken:        cfg.Backup.Enabled && cfg.InClusterRedis(),
 	}
 	for typ, present := range want {
 		n := len(rec.OfType(typ))
@@ -109,15 +130,32 @@ func checkComponents(t *testing.T, rec *runner.Recorder, cfg *stack.Config) {
 			require.Contains(t, want, r.Type, "unexpected component")
 		}
 	}
+	if cfg.Cluster.RenderDir != "" {
+		require.Empty(t, rec.OfType("kubernetes:helm.sh/v3:Release"), "render mode cannot write Helm releases")
+	}
 }
 
-// checkProvider: one Kubernetes provider, from the secret kubeconfig, used
-// by every Kubernetes resource.
+// checkProvider: one Kubernetes provider, used by every Kubernetes
+// resource: from the secret kubeconfig (and context) on an existing
+// cluster, rendering to cluster.renderDir in render mode, or from the
+// cloud cluster's own kubeconfig (kept secret) whose exec plugin gets
+// tokens.
 func checkProvider(t *testing.T, rec *runner.Recorder, cfg *stack.Config) {
 	t.Helper()
 	p, plain := one(t, rec, "pulumi:providers:kubernetes")
-	require.True(t, p.Inputs["kubeconfig"].IsSecret(), "the kubeconfig stays secret")
-	require.Equal(t, runner.Placeholder(stack.FullKey(stack.KeyKubeconfig)), plain["kubeconfig"])
+	switch {
+	case cfg.Cluster.RenderDir != "":
+		require.Equal(t, cfg.Cluster.RenderDir, plain["renderYamlToDirectory"])
+		require.NotContains(t, plain, "kubeconfig", "render mode reads no kubeconfig")
+	case cfg.CloudKind():
+		require.True(t, p.Inputs["kubeconfig"].IsSecret(), "the kubeconfig stays secret")
+		plugin := map[string]string{stack.ClusterEKS: "command: aws", stack.ClusterGKE: "command: gke-gcloud-auth-plugin", stack.ClusterAKS: "command: kubelogin"}
+		require.Contains(t, plain["kubeconfig"], plugin[cfg.Cluster.Kind])
+		require.NotContains(t, plain, "renderYamlToDirectory")
+	default:
+		require.True(t, p.Inputs["kubeconfig"].IsSecret(), "the kubeconfig stays secret")
+		require.Equal(t, runner.Placeholder(stack.FullKey(stack.KeyKubeconfig)), plain["kubeconfig"])
+	}
 	if cfg.Cluster.Context != "" {
 		require.Equal(t, cfg.Cluster.Context, plain["context"])
 	} else {
@@ -158,7 +196,7 @@ func checkServer(t *testing.T, rec *runner.Recorder, cfg *stack.Config) {
 	require.Equal(t, float64(cfg.Replicas.Min), at(so, "spec", "minReplicaCount"))
 	require.Equal(t, float64(cfg.Replicas.Max), at(so, "spec", "maxReplicaCount"))
 
-	_, ing := one(t, rec, "kubernetes:networking.k8s.io/v1:Ingress")
+	ing := plainOf(rec, "kubernetes:networking.k8s.io/v1:Ingress")["inference-ingress"]
 	require.Equal(t, cfg.Ingress.Host, at(ing, "spec", "rules", 0, "host"))
 	require.Equal(t, cfg.Ingress.TLSSecretName, at(ing, "spec", "tls", 0, "secretName"))
 	for k, v := range cfg.Ingress.Annotations {
@@ -175,8 +213,22 @@ func checkServer(t *testing.T, rec *runner.Recorder, cfg *stack.Config) {
 		}
 	}
 	env := at(pod, "containers", 0, "env")
-	if cfg.Redis.Enabled {
+	if cfg.InClusterRedis() {
 		require.Contains(t, env, map[string]any{"name": "MMLLM_REDIS_ADDR", "value": redis.ServiceAddress("redis", cfg.Namespace)})
+	}
+	ingresses := map[any]map[string]any{}
+	for _, r := range rec.OfType("kubernetes:networking.k8s.io/v1:Ingress") {
+		plain := policies.FromResourcePropertyMap(r.Inputs)
+		ingresses[at(plain, "spec", "rules", 0, "host")] = plain
+	}
+	if g := cfg.Ingress.GlobalHost; g != "" {
+		require.Len(t, ingresses, 2, "the region answers to its own name and the global one")
+		global, own := ingresses[g], ingresses[cfg.Ingress.Host]
+		require.Equal(t, []any{g}, at(global, "spec", "tls", 0, "hosts"))
+		require.Equal(t, at(own, "spec", "tls", 0, "secretName"), at(global, "spec", "tls", 0, "secretName"))
+		require.Equal(t, at(own, "spec", "rules", 0, "http"), at(global, "spec", "rules", 0, "http"), "same backend")
+	} else {
+		require.Len(t, ingresses, 1)
 	}
 }
 
@@ -292,16 +344,18 @@ func TestDeployOutputs(t *testing.T) {
 	require.NoError(t, err)
 	wg.Wait()
 	require.Equal(t, map[string]any{
-		"url":            "https://" + cfg.Ingress.Host,
-		"namespace":      cfg.Namespace,
-		"deploymentName": workload.DefaultAppName,
-		"serviceName":    workload.DefaultAppName,
-		"environment":    "production",
-		"region":         cfg.Region,
-		"clusterKind":    "existing",
-		"kubeconfig":     runner.Placeholder(stack.FullKey(stack.KeyKubeconfig)),
-		"prometheusUrl":  "http://kube-prometheus-stack-prometheus." + cfg.Monitoring.Namespace + ".svc.cluster.local:9090",
-		"redisAddress":   redis.ServiceAddress("redis", cfg.Namespace),
+		"url":             "https://" + cfg.Ingress.Host,
+		"endpoint":        cfg.Ingress.Host,
+		"healthCheckPath": "/health",
+		"namespace":       cfg.Namespace,
+		"deploymentName":  workload.DefaultAppName,
+		"serviceName":     workload.DefaultAppName,
+		"environment":     "production",
+		"region":          cfg.Region,
+		"clusterKind":     "existing",
+		"kubeconfig":      runner.Placeholder(stack.FullKey(stack.KeyKubeconfig)),
+		"prometheusUrl":   "http://kube-prometheus-stack-prometheus." + cfg.Monitoring.Namespace + ".svc.cluster.local:9090",
+		"redisAddress":    redis.ServiceAddress("redis", cfg.Namespace),
 	}, values)
 	require.True(t, pulumi.IsSecret(pulumi.ToOutput(outputs["kubeconfig"])), "the kubeconfig output is secret")
 	require.False(t, pulumi.IsSecret(pulumi.ToOutput(outputs["url"])))
@@ -315,7 +369,7 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 		want string
 	}{
 		{"latest image", withConfig(sf, "p1", "image", "ghcr.io/mobile-mm-llm/mmllm:latest"), `mobile-mm-llm:image: "ghcr.io/mobile-mm-llm/mmllm:latest" floats on latest`},
-		{"cloud cluster", withConfig(sf, "p2", "cluster", `{"kind":"gke"}`), `mobile-mm-llm:cluster.kind: is "gke", which this program cannot create yet`},
+		{"cloud cluster without its section", withConfig(sf, "p2", "cluster", `{"kind":"gke"}`), `mobile-mm-llm:cluster.gke: is required for cluster.kind "gke"`},
 		{"min above max", withConfig(sf, "p3", "replicas", `{"min":30,"max":20}`), "mobile-mm-llm:replicas.min: is 30, above replicas.max (20)"},
 		{"unknown key", withConfig(sf, "p4", "replica", `{"min":3}`), "unknown config key(s) mobile-mm-llm:replica"},
 		{"component check", withConfig(sf, "p5", "monitoring", `{"retention":"a month"}`), `monitoring.NewPrometheusStack: invalid args: Retention: "a month"`},
@@ -379,7 +433,8 @@ func TestNewExistingClusterRejectsBadArgs(t *testing.T) {
 	}{
 		{"c", nil, "NewExistingCluster: args are required"},
 		{"", &stack.ExistingClusterArgs{Kubeconfig: pulumi.String("x")}, "NewExistingCluster: name is required"},
-		{"c", &stack.ExistingClusterArgs{}, `NewExistingCluster "c": Kubeconfig is required`},
+		{"c", &stack.ExistingClusterArgs{}, `NewExistingCluster "c": Kubeconfig is required (or RenderDir`},
+		{"c", &stack.ExistingClusterArgs{Kubeconfig: pulumi.String("x"), RenderDir: "out"}, `NewExistingCluster "c": Kubeconfig and RenderDir exclude each other`},
 	} {
 		p := program
 		p.Run = func(ctx *pulumi.Context) error {

@@ -11,11 +11,29 @@ import (
 )
 
 // validate checks defaulted config, naming every bad key in the Project
-// namespace. The components check their Args again; this names the stack's
-// keys, so the message says what to change in the stack file.
-func (c *Config) validate() error {
+// namespace (set tells which keys the stack file sets). The components
+// check their Args again; this names the stack's keys, so the message says
+// what to change in the stack file.
+func (c *Config) validate(set func(key string) bool) error {
 	ch := kube.NewChecker("stack config")
+	if c.IsGlobal() {
+		c.validateGlobal(ch, set)
+	} else {
+		c.validateRegional(ch, set)
+	}
+	if err := ch.Err(); err != nil {
+		// The Checker says "invalid args"; the stack's keys are config.
+		return fmt.Errorf("invalid stack config: %w", errors.Unwrap(err))
+	}
+	return nil
+}
+
+// validateRegional checks a regional stack's config.
+func (c *Config) validateRegional(ch *kube.Checker, set func(key string) bool) {
 	k := FullKey
+	if set("stateBackup") {
+		ch.Failf(k("stateBackup"), "is the global stack's key (with routing); a regional stack backs up with backup")
+	}
 	if !slices.Contains(environments, c.Environment) {
 		ch.Failf(k("environment"), "is %q; use one of %s", c.Environment, joinQuoted(environments))
 	}
@@ -33,16 +51,18 @@ func (c *Config) validate() error {
 	if r := c.Resources; r != nil {
 		ch.Resources(k("resources"), kube.Resources(*r))
 	}
+	c.validateCloud(ch)
 	c.validateGPU(ch)
-	if c.Redis.StorageSize != "" {
-		ch.Quantity(k("redis")+".storageSize", c.Redis.StorageSize)
-	}
-	if c.Redis.StorageClass != "" {
-		ch.Name(k("redis")+".storageClass", c.Redis.StorageClass)
-	}
+	c.validateRedis(ch)
 	c.validateMonitoring(ch)
 	ch.Host(k("ingress")+".host", c.Ingress.Host)
 	ch.Name(k("ingress")+".tlsSecretName", c.Ingress.TLSSecretName)
+	if g := c.Ingress.GlobalHost; g != "" {
+		ch.Host(k("ingress")+".globalHost", g)
+		if g == c.Ingress.Host {
+			ch.Failf(k("ingress")+".globalHost", "is ingress.host; give the global name (routing.domain of the global stack) or drop it")
+		}
+	}
 	if c.Ingress.ClassName != "" {
 		ch.Name(k("ingress")+".className", c.Ingress.ClassName)
 	}
@@ -59,23 +79,49 @@ func (c *Config) validate() error {
 		ch.Required(fmt.Sprintf("%s.operatorGroups[%d]", k("rbac"), i), g)
 	}
 	c.validateBackup(ch)
-	if err := ch.Err(); err != nil {
-		// The Checker says "invalid args"; the stack's keys are config.
-		return fmt.Errorf("invalid stack config: %w", errors.Unwrap(err))
-	}
-	return nil
 }
 
 func (c *Config) validateCluster(ch *kube.Checker) {
 	key := FullKey("cluster") + ".kind"
 	switch kind := c.Cluster.Kind; {
-	case kind == ClusterExisting:
+	case slices.Contains(clusterKinds, kind):
 	case kind == "":
-		ch.Failf(key, "is required: %q (a kubeconfig in the secret %s)", ClusterExisting, FullKey(KeyKubeconfig))
-	case slices.Contains(clusterKindsLater, kind):
-		ch.Failf(key, "is %q, which this program cannot create yet (the cloud clusters of issue 6); use %q", kind, ClusterExisting)
+		ch.Failf(key, "is required: %s (%q: a kubeconfig in the secret %s)", joinQuoted(clusterKinds), ClusterExisting, FullKey(KeyKubeconfig))
 	default:
-		ch.Failf(key, "is %q; use %q", kind, ClusterExisting)
+		ch.Failf(key, "is %q; use %s", kind, joinQuoted(clusterKinds))
+	}
+	if c.CloudKind() && strings.TrimSpace(c.Region) == "" {
+		ch.Failf(FullKey("region"), "is required for cluster.kind %q: the region's name (us-east), which the global stack and the outputs use", c.Cluster.Kind)
+	}
+	if c.Cluster.RenderDir != "" {
+		c.validateRender(ch)
+	}
+}
+
+// validateRender checks render mode (cluster.renderDir): an existing
+// cluster, and no Helm release, which the Kubernetes provider cannot
+// render (pulumi-kubernetes#1716).
+func (c *Config) validateRender(ch *kube.Checker) {
+	key := FullKey("cluster") + ".renderDir"
+	if c.Cluster.Kind != ClusterExisting {
+		ch.Failf(key, "is for cluster.kind %q; a %s cluster is created, not rendered", ClusterExisting, c.Cluster.Kind)
+		return
+	}
+	if c.Cluster.Context != "" {
+		ch.Failf(FullKey("cluster")+".context", "is a kubeconfig context; render mode (cluster.renderDir) reads no kubeconfig")
+	}
+	if strings.ContainsRune(c.Cluster.RenderDir, 0) || strings.TrimSpace(c.Cluster.RenderDir) != c.Cluster.RenderDir {
+		ch.Failf(key, "%q is not a usable directory path", c.Cluster.RenderDir)
+	}
+	const helm = "installs a Helm release, which render mode (cluster.renderDir) cannot write as YAML"
+	if c.MonitoringEnabled() {
+		ch.Failf(FullKey("monitoring")+".enabled", "%s (kube-prometheus-stack); set it false and give monitoring.prometheusAddress", helm)
+	}
+	if c.InstallsKEDA() {
+		ch.Failf(FullKey("keda")+".install", "%s (KEDA); set it false and install KEDA on the cluster yourself", helm)
+	}
+	if c.InstallsGPUSupport() && c.GPU.Mode == string(gpu.Operator) {
+		ch.Failf(FullKey("gpu")+".mode", "%s (the GPU operator); use %q or gpu.install: false", helm, gpu.DevicePlugin)
 	}
 }
 
@@ -140,10 +186,12 @@ func (c *Config) validateBackup(ch *kube.Checker) {
 		}
 		return
 	}
-	if !c.Redis.Enabled {
-		ch.Failf(key+".enabled", "needs redis.enabled: the backup job snapshots the in-cluster Redis")
+	if !c.InClusterRedis() && c.Cluster.Kind != ClusterEKS && c.Cluster.Kind != ClusterGKE {
+		ch.Failf(key+".enabled", "needs redis.enabled with the in-cluster Redis, whose snapshots the backup job takes (eks backs up the model bucket with AWS Backup, gke the cluster with Backup for GKE)")
 	}
-	if !cronPattern.MatchString(strings.TrimSpace(b.Schedule)) {
+	if c.Cluster.Kind == ClusterEKS {
+		checkAWSSchedule(ch, key+".schedule", b.Schedule)
+	} else if !cronPattern.MatchString(strings.TrimSpace(b.Schedule)) {
 		ch.Failf(key+".schedule", "%q is not a cron schedule such as \"17 3 * * *\" or @daily", b.Schedule)
 	}
 	ch.Min(key+".retentionDays", b.RetentionDays, 1)

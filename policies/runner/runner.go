@@ -32,6 +32,12 @@ type Program struct {
 	// the repository hold none (each deployer sets them with `pulumi config
 	// set --secret`), so the runner gives the absent ones placeholders.
 	SecretKeys []string
+	// Invokes answers the provider functions the program calls (default
+	// DefaultInvokes); any other invoke fails.
+	Invokes map[string]InvokeFunc
+	// Outputs computes the outputs a cloud adds to resources, per type
+	// token (default DefaultOutputs).
+	Outputs map[string]OutputsFunc
 }
 
 // config returns the program's config map and secret keys for sf: its
@@ -72,8 +78,15 @@ func withConfig(cfg map[string]string, secretKeys []string) pulumi.RunOption {
 }
 
 // Execute runs the program for the stack under mocks and returns what it
-// registered; the error is the program's (bad config names its key).
+// registered and exported; the error is the program's (bad config names
+// its key). The stacks it reads through pulumi.StackReference are run the
+// same way, from their files beside sf, for their outputs.
 func (p Program) Execute(sf *StackFile) (*Recorder, error) {
+	return p.execute(sf, nil)
+}
+
+// execute is Execute for a stack referenced through the stacks in chain.
+func (p Program) execute(sf *StackFile, chain []string) (*Recorder, error) {
 	if p.Run == nil || p.Project == "" {
 		return nil, fmt.Errorf("runner: Program needs Run and Project")
 	}
@@ -82,8 +95,20 @@ func (p Program) Execute(sf *StackFile) (*Recorder, error) {
 		return nil, err
 	}
 	rec := NewRecorder(p.Project, sf.Name)
-	if err := pulumi.RunErr(p.Run, pulumi.WithMocks(p.Project, sf.Name, rec), withConfig(cfg, secret)); err != nil {
+	rec.Invokes, rec.Outputs = p.Invokes, p.Outputs
+	if rec.Invokes == nil {
+		rec.Invokes = DefaultInvokes()
+	}
+	if rec.Outputs == nil {
+		rec.Outputs = DefaultOutputs()
+	}
+	rec.InvokeHint = "the policy runner has no result for provider functions; compute the value in the program or from config"
+	rec.Reads = map[string]ReadFunc{StackReferenceType: p.referenceReader(sf, append(slices.Clone(chain), sf.Name))}
+	if err := pulumi.RunErr(recordExports(p.Run, rec), pulumi.WithMocks(p.Project, sf.Name, rec), withConfig(cfg, secret)); err != nil {
 		return rec, fmt.Errorf("stack %q (%s): the program failed: %w", sf.Name, sf.Path, programErrors(err))
+	}
+	if err := rec.awaitExports(); err != nil {
+		return rec, fmt.Errorf("stack %q (%s): %w", sf.Name, sf.Path, err)
 	}
 	return rec, nil
 }

@@ -138,8 +138,17 @@ func (sf *StackFile) Environment(project string) string {
 }
 
 // Placeholder is the value the runner gives the secret key: long enough for
-// every length check, and plainly not a real secret.
-func Placeholder(key string) string { return "policy-check-placeholder-for-" + key }
+// every length check, plainly not a real secret, and made of letters,
+// digits and '-' only (the key's other characters become '-'), so that it
+// passes the strictest password alphabets (an ElastiCache AUTH token).
+func Placeholder(key string) string {
+	return "policy-check-placeholder-for-" + strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '-'
+	}, key)
+}
 
 // unwrapSecure replaces every {secure: CIPHERTEXT} in v by a placeholder
 // and reports whether it found one.

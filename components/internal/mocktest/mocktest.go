@@ -5,111 +5,50 @@
 package mocktest
 
 import (
-	"fmt"
 	"slices"
-	"strings"
-	"sync"
 	"testing"
 
 	"github.com/mobile-mm-llm/mobile-mm-llm/policies"
+	"github.com/mobile-mm-llm/mobile-mm-llm/policies/runner"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/require"
-	"google.golang.org/protobuf/types/known/emptypb"
 )
 
 // Project is the project name the mocks run under.
 const Project = "mobile-mm-llm"
 
-// Registered is one resource registration the program made.
-type Registered struct {
-	// Type is the type token ("kubernetes:apps/v1:Deployment").
-	Type string
-	// Name is the Pulumi logical name.
-	Name string
-	// URN is the URN the mock monitor gave the resource.
-	URN string
-	// ID is the mock's physical ID ("" for components).
-	ID string
-	// Parent is the parent's URN.
-	Parent string
-	// Provider is the explicit provider reference ("URN::ID"), if any.
-	Provider string
-	// Custom is false for component resources.
-	Custom bool
-	// Inputs are the registered inputs, secrets kept as secrets.
-	Inputs resource.PropertyMap
-	// PropertyDeps maps an input property to the URNs it was computed from.
-	PropertyDeps map[string][]string
-}
+// Registered is one resource registration the program made (the policy
+// runner's record, so that components and stacks are checked alike).
+type Registered = runner.Registration
 
-// Plain returns the inputs as plain values (secrets unwrapped), as the
-// policy rules read them.
-func (r Registered) Plain() map[string]any { return policies.FromResourcePropertyMap(r.Inputs) }
-
-// Mocks is a pulumi.MockResourceMonitor that records registrations. Every
-// resource's outputs are its inputs (so names and namespaces resolve), and
-// every invoke fails: components must make no provider calls outside
-// resources.
+// Mocks is a pulumi.MockResourceMonitor that records registrations: the
+// policy runner's Recorder, whose hooks (computed outputs, invoke answers)
+// cloudtest sets. Every resource's outputs are its inputs (so names and
+// namespaces resolve), and, unless a hook answers, every invoke fails:
+// components must make no provider calls outside resources.
 type Mocks struct {
-	stack string
-
-	mu        sync.Mutex
-	resources []Registered
-	outputs   int
+	*runner.Recorder
 }
 
-// NewResource implements pulumi.MockResourceMonitor.
-func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	rec := Registered{Type: args.TypeToken, Name: args.Name, Provider: args.Provider, Custom: args.Custom,
-		Inputs: args.Inputs, PropertyDeps: map[string][]string{}}
-	if rpc := args.RegisterRPC; rpc != nil {
-		rec.Parent = rpc.GetParent()
-		for prop, deps := range rpc.GetPropertyDependencies() {
-			rec.PropertyDeps[prop] = slices.Clone(deps.GetUrns())
-		}
-	}
-	rec.URN = m.urn(rec.Parent, rec.Type, rec.Name)
-	if rec.Custom {
-		rec.ID = args.Name + "-id"
-	}
-	m.mu.Lock()
-	m.resources = append(m.resources, rec)
-	m.mu.Unlock()
-	return rec.ID, args.Inputs, nil
+// New returns mocks for stack that have recorded nothing yet.
+func New(stack string) *Mocks {
+	rec := runner.NewRecorder(Project, stack)
+	rec.InvokeHint = "unexpected: components must not call providers outside resources"
+	return &Mocks{Recorder: rec}
 }
 
-// urn builds the URN the way the SDK's mock monitor does.
-func (m *Mocks) urn(parent, typ, name string) string {
-	parentType := tokens.Type("")
-	if p := resource.URN(parent); p != "" && p.QualifiedType() != resource.RootStackType {
-		parentType = p.QualifiedType()
-	}
-	return string(resource.NewURN(tokens.QName(m.stack), tokens.PackageName(Project), parentType, tokens.Type(typ), name))
-}
-
-// Call implements pulumi.MockResourceMonitor: it fails every invoke.
-func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	return nil, fmt.Errorf("unexpected invoke %s: components must not call providers outside resources", args.Token)
-}
-
-// RegisterResourceOutputs counts output registrations: the components'
-// and, at the end of the program, the stack's.
-func (m *Mocks) RegisterResourceOutputs() (*emptypb.Empty, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.outputs++
-	return &emptypb.Empty{}, nil
+// Run runs program under m and returns the program's error; what it
+// registers adds to what m recorded before.
+func (m *Mocks) Run(program pulumi.RunFunc) error {
+	return pulumi.RunErr(program, pulumi.WithMocks(Project, m.Stack(), m))
 }
 
 // Run runs program under mocks as stack and returns the recordings and the
 // program's error.
 func Run(stack string, program pulumi.RunFunc) (*Mocks, error) {
-	m := &Mocks{stack: stack}
-	err := pulumi.RunErr(program, pulumi.WithMocks(Project, stack, m))
-	return m, err
+	m := New(stack)
+	return m, m.Run(program)
 }
 
 // MustRun is Run that fails the test on an error.
@@ -155,30 +94,7 @@ func RequireRejected(t *testing.T, program pulumi.RunFunc, wants ...string) {
 }
 
 // Resources returns every recorded registration, in order.
-func (m *Mocks) Resources() []Registered {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return slices.Clone(m.resources)
-}
-
-// OutputRegistrations returns how many times RegisterResourceOutputs ran,
-// the stack's own registration included.
-func (m *Mocks) OutputRegistrations() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.outputs
-}
-
-// OfType returns the registrations of the type token.
-func (m *Mocks) OfType(typ string) []Registered {
-	var out []Registered
-	for _, r := range m.Resources() {
-		if r.Type == typ {
-			out = append(out, r)
-		}
-	}
-	return out
-}
+func (m *Mocks) Resources() []Registered { return m.Registrations() }
 
 // One returns the only registration of type typ whose Kubernetes
 // metadata.name is name, failing the test otherwise.
@@ -228,20 +144,6 @@ func At(v any, path ...any) any {
 		}
 	}
 	return v
-}
-
-// PolicyResources converts the custom resources into what the policy rules
-// read, as the stack runner does.
-func (m *Mocks) PolicyResources() []policies.Resource {
-	var out []policies.Resource
-	for _, r := range m.Resources() {
-		if !r.Custom || strings.HasPrefix(r.Type, "pulumi:providers:") {
-			continue
-		}
-		out = append(out, policies.Resource{URN: r.URN, Type: r.Type, Name: r.Name, ID: r.ID, Props: r.Plain(),
-			PropertyDeps: r.PropertyDeps})
-	}
-	return out
 }
 
 // CheckPolicies runs policies.DefaultSet over the recorded resources, as a

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mobile-mm-llm/mobile-mm-llm/components/internal/mocktest"
+	"github.com/mobile-mm-llm/mobile-mm-llm/policies/runner"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/require"
@@ -17,53 +18,26 @@ import (
 // production or not from their own StackInfo.
 const Stack = "test"
 
-// Mocks wraps mocktest.Mocks (which records every registration and fails
-// every invoke) with per-type computed outputs and per-token invoke answers.
+// Mocks are mocktest.Mocks (which record every registration and fail
+// every invoke) with per-type computed outputs and per-token invoke
+// answers, which Run hands to the recorder's hooks.
 type Mocks struct {
 	*mocktest.Mocks
 	// Outputs adds outputs to every resource of a type token, computed
 	// from its registration (name and inputs).
-	Outputs map[string]func(args pulumi.MockResourceArgs) resource.PropertyMap
+	Outputs map[string]runner.OutputsFunc
 	// Invokes answers the invokes of a token; any other invoke fails.
-	Invokes map[string]func(args resource.PropertyMap) (resource.PropertyMap, error)
+	Invokes map[string]runner.InvokeFunc
 }
 
-// NewResource implements pulumi.MockResourceMonitor.
-func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	id, outs, err := m.Mocks.NewResource(args)
-	if err != nil {
-		return id, outs, err
-	}
-	if f := m.Outputs[args.TypeToken]; f != nil {
-		outs = outs.Copy()
-		for k, v := range f(args) {
-			outs[k] = v
-		}
-	}
-	return id, outs, nil
-}
-
-// Call implements pulumi.MockResourceMonitor.
-func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	if f := m.Invokes[args.Token]; f != nil {
-		return f(args.Args)
-	}
-	return m.Mocks.Call(args)
-}
-
-// Run runs program under m and returns the program's error.
+// Run runs program under m and returns the program's error; the mocks are
+// created for Stack on the first run, and keep recording across runs.
 func (m *Mocks) Run(program pulumi.RunFunc) error {
 	if m.Mocks == nil {
-		// mocktest's recorder builds URNs with the stack it was created
-		// with, which only mocktest.Run sets: an empty program gives a
-		// recorder for Stack that has recorded nothing.
-		rec, err := mocktest.Run(Stack, func(*pulumi.Context) error { return nil })
-		if err != nil {
-			return err
-		}
-		m.Mocks = rec
+		m.Mocks = mocktest.New(Stack)
 	}
-	return pulumi.RunErr(program, pulumi.WithMocks(mocktest.Project, Stack, m))
+	m.Mocks.Outputs, m.Mocks.Invokes = m.Outputs, m.Invokes
+	return m.Mocks.Run(program)
 }
 
 // MustRun is Run that fails the test on an error.

@@ -1,0 +1,41 @@
+package stack
+
+import (
+	azurecomp "github.com/mobile-mm-llm/mobile-mm-llm/components/azure"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// azureServices are an aks region's geo-redundant model storage account
+// (copied to the region's Azure pair, reachable from the nodes' subnet)
+// and its Azure Cache for Redis (redis.kind managed). Backups on aks are
+// the in-cluster Redis's snapshot job (backup.enabled).
+func azureServices(ctx *pulumi.Context, cfg *Config, sec Secrets, p *CloudProviders, c *azurecomp.Cluster) (*CloudServices, error) {
+	a, m := cfg.Cluster.AKS, cfg.Models
+	inSubscription := pulumi.Provider(p.Azure)
+	rg := pulumi.String(a.ResourceGroup)
+	store, err := azurecomp.NewModelStore(ctx, "models", &azurecomp.ModelStoreArgs{
+		ResourceGroupName: rg, Location: a.Location, AccountName: m.AccountName, SKU: m.SKU,
+		SubnetIDs: []pulumi.StringInput{c.NodesSubnetID}, DeleteRetentionDays: m.DeleteRetentionDays,
+		NoncurrentVersionDays: m.NoncurrentVersionDays, Tags: cfg.Tags,
+	}, inSubscription)
+	if err != nil {
+		return nil, err
+	}
+	s := &CloudServices{ModelStore: store, ModelStoreURL: store.ContainerURL}
+	if cfg.ManagedRedis() {
+		r := cfg.Redis.AzureCache
+		if r == nil {
+			r = &AzureCacheConfig{}
+		}
+		cache, err := azurecomp.NewRedis(ctx, "cache", &azurecomp.RedisArgs{
+			ResourceGroupName: rg, Location: a.Location, VNetID: c.VNetID, SubnetID: c.EndpointsSubnetID,
+			Capacity: r.Capacity, Replicas: r.Replicas, Zones: r.Zones,
+			SnapshotStorageConnectionString: sec.RedisSnapshotStorage, SnapshotMinutes: r.SnapshotMinutes, Tags: cfg.Tags,
+		}, inSubscription)
+		if err != nil {
+			return nil, err
+		}
+		s.Redis, s.RedisAddress = cache, hostPort(cache.HostName, cache.Port)
+	}
+	return s, nil
+}
