@@ -4,6 +4,9 @@
 # tests under qemu-user.
 
 GO      ?= go
+# The binaries, the image (Dockerfile) and the tests are all built without
+# cgo (the CUDA loader uses purego), so every build shares one build cache.
+export CGO_ENABLED ?= 0
 PKGS    ?= ./...
 BENCH   ?= .
 BENCHTIME ?= 1s

@@ -8,6 +8,7 @@ need=()
 command -v qemu-aarch64-static >/dev/null 2>&1 || need+=(qemu-user-static)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus) # promtool checks the alert rules
+command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck) # lints the smoke test and the workflows' scripts
 
 if [ ${#need[@]} -gt 0 ]; then
 	echo "deps: installing ${need[*]}"

@@ -35,6 +35,6 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(kernelscmd.New(), servecmd.New(), infercmd.New(), quantizecmd.New(), loadcmd.New(), policycmd.New(), newDeployCmd(runDeploy))
+	root.AddCommand(kernelscmd.New(), servecmd.New(), infercmd.New(), quantizecmd.New(), loadcmd.New(), policycmd.New(), newDeployCmd(runDeploy), newHealthCmd(), newVersionCmd())
 	return root
 }
