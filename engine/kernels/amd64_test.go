@@ -92,31 +92,67 @@ func TestAMD64GEMVVariants(t *testing.T) {
 	})
 }
 
+// TestAMD64GEMMVariants runs every GEMM code path on 1 to 9 tokens (passes
+// of 2 to 4 and the GEMV), odd row counts, one group to two column passes
+// and partial blocks, against the reference, with the outputs of the
+// tokens ldo apart and guarded on both sides.
 func TestAMD64GEMMVariants(t *testing.T) {
 	forVariants(t, func(t *testing.T, im *Impl) {
 		rng := rand.New(rand.NewPCG(23, 24))
-		for _, s := range amd64Shapes {
-			m := randomMatrix(t, rng, quant.Int2, s[0], s[1])
-			for _, tokens := range []int{1, 2, 3, 4, 6} {
-				xs := make([]*quant.Q8, tokens)
-				for i := range xs {
-					xs[i] = randomQ8(t, rng, s[1], 3)
-				}
-				// Leave a gap between the tokens' outputs (ldo > rows).
-				ldo := s[0] + 3
-				out, check := guarded(tokens * ldo)
-				for i := range out {
-					out[i] = 7
-				}
-				im.gemm[quant.Int2](m.Data, m.RowBytes, m.Cols, s[0], xs, out, ldo)
-				check(t)
-				for tk, x := range xs {
-					for r := 0; r < s[0]; r++ {
-						require.InDelta(t, quant.DotRef(m.Row(r), x), out[tk*ldo+r], tolerance(m, r, x),
-							"%v tokens %d token %d row %d", s, tokens, tk, r)
+		for _, f := range grouped {
+			for _, s := range amd64Shapes {
+				m := randomMatrix(t, rng, f, s[0], s[1])
+				for tokens := 1; tokens <= 9; tokens++ {
+					xs := make([]*quant.Q8, tokens)
+					for i := range xs {
+						xs[i] = randomQ8(t, rng, s[1], 3)
 					}
-					for r := s[0]; r < ldo && tk*ldo+r < len(out); r++ {
-						require.Equal(t, float32(7), out[tk*ldo+r], "write to the gap after token %d", tk)
+					// Leave a gap between the tokens' outputs (ldo > rows).
+					ldo := s[0] + 3
+					out, check := guarded(tokens * ldo)
+					for i := range out {
+						out[i] = 7
+					}
+					im.gemm[f](m.Data, m.RowBytes, m.Cols, s[0], xs, out, ldo)
+					check(t)
+					for tk, x := range xs {
+						for r := 0; r < s[0]; r++ {
+							require.InDelta(t, quant.DotRef(m.Row(r), x), out[tk*ldo+r], tolerance(m, r, x),
+								"%s %v tokens %d token %d row %d", f, s, tokens, tk, r)
+						}
+						for r := s[0]; r < ldo && tk*ldo+r < len(out); r++ {
+							require.Equal(t, float32(7), out[tk*ldo+r], "%s: write to the gap after token %d", f, tk)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestAMD64GEMMExactVariants is TestGEMVExactAllImpls for the GEMM of every
+// code path: with exact float arithmetic, extreme codes and activations
+// (-128 included) show any wrong or saturated integer sum.
+func TestAMD64GEMMExactVariants(t *testing.T) {
+	forVariants(t, func(t *testing.T, im *Impl) {
+		rng := rand.New(rand.NewPCG(25, 26))
+		random := func(int) int8 { return int8(rng.Uint32()) }
+		codes := []func() byte{func() byte { return byte(rng.Uint32()) }, func() byte { return 0xff }}
+		acts := []func(i int) int8{random, func(int) int8 { return -128 }, func(i int) int8 { return int8(-128 + 255*(i%2)) }}
+		for _, f := range grouped {
+			for _, s := range [][2]int{{1, 32}, {3, 96}, {5, 160}, {7, 576}, {2, 544}} {
+				for ci, code := range codes {
+					m := unitScaleMatrix(t, rng, f, s[0], s[1], code)
+					xs := make([]*quant.Q8, 4)
+					for i := range xs {
+						xs[i] = unitQ8(t, s[1], acts[(i+ci)%len(acts)])
+					}
+					out := make([]float32, len(xs)*s[0])
+					im.gemm[f](m.Data, m.RowBytes, m.Cols, s[0], xs, out, s[0])
+					for tk, x := range xs {
+						for r := 0; r < s[0]; r++ {
+							require.Equal(t, quant.DotRef(m.Row(r), x), out[tk*s[0]+r], "%s %v codes %d token %d row %d", f, s, ci, tk, r)
+						}
 					}
 				}
 			}
@@ -140,6 +176,8 @@ func TestPrepareActLayout(t *testing.T) {
 		{"int4x16", 16, int4Lanes16, &int4Order16},
 		{"int2x8", 8, int2Lanes8, &int2Order8},
 		{"int4x8", 8, int4Lanes8, &int4Order8},
+		{"int8x16", 16, int8Lanes16, &int8Order16},
+		{"int8x8", 8, int8Lanes8, &int8Order8},
 	}
 	rng := rand.New(rand.NewPCG(29, 30))
 	x := randomQ8(t, rng, 32*45, 2)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/mobile-mm-llm/mobile-mm-llm/engine/quant"
 )
@@ -77,26 +78,60 @@ func BenchmarkGEMV(b *testing.B) {
 	}
 }
 
-// BenchmarkGEMM measures prompt-sized products (several activation vectors).
+// gemmShapes are BenchmarkGEMM's matrices: SmolLM2-135M's MLP (576×1536
+// and 1536×576), its output head (49152×576, Int8 in the int2 recipe) and
+// a 4096×4096 attention matrix of a larger model.
+var gemmShapes = []struct {
+	name       string
+	rows, cols int
+}{
+	{"576x1536", 576, 1536},
+	{"1536x576", 1536, 576},
+	{"49152x576", 49152, 576},
+	{"4096x4096", 4096, 4096},
+}
+
+// BenchmarkGEMM measures the product of a matrix with 4 activation vectors
+// (a batched decode step of 4 sequences) per format, Impl and thread
+// count, as one GEMM and as 4 GEMVs, alternately in each iteration so
+// that both see the same load on a shared machine: gemm-ns and gemv4-ns
+// are their times per iteration, gemm/gemv4 the ratio (what reading each
+// weight once per step instead of once per vector saves), weights/s the
+// GEMM's rate over all 4 products.
 func BenchmarkGEMM(b *testing.B) {
+	const tokens = 4
 	rng := rand.New(rand.NewPCG(2, 2))
-	for _, s := range benchShapes[:7] {
-		m := randomMatrix(b, rng, quant.Int2, s.rows, s.cols)
-		for _, tokens := range []int{4, 64} {
+	for _, f := range grouped {
+		for _, s := range gemmShapes {
+			m := randomMatrix(b, rng, f, s.rows, s.cols)
 			xs := make([]*quant.Q8, tokens)
 			for i := range xs {
 				xs[i] = randomQ8(b, rng, s.cols, 1)
 			}
 			out := make([]float32, tokens*s.rows)
 			for _, im := range benchImpls() {
-				b.Run(fmt.Sprintf("int2/%s/t2/%s/n%d", im.Name, s.name, tokens), func(b *testing.B) {
-					p := NewPool(2, im)
-					defer p.Close()
-					for b.Loop() {
-						_ = p.GEMM(m, xs, out)
-					}
-					reportWeights(b, m, tokens)
-				})
+				for _, threads := range []int{1, 2} {
+					b.Run(fmt.Sprintf("%s/%s/t%d/%s", f, im.Name, threads, s.name), func(b *testing.B) {
+						p := NewPool(threads, im)
+						defer p.Close()
+						var gemm, gemv time.Duration
+						for b.Loop() {
+							t0 := time.Now()
+							_ = p.GEMM(m, xs, out)
+							t1 := time.Now()
+							for t, x := range xs {
+								_ = p.GEMV(m, x, out[t*s.rows:(t+1)*s.rows])
+							}
+							gemm, gemv = gemm+t1.Sub(t0), gemv+time.Since(t1)
+						}
+						n := float64(b.N)
+						b.ReportMetric(float64(gemm.Nanoseconds())/n, "gemm-ns")
+						b.ReportMetric(float64(gemv.Nanoseconds())/n, "gemv4-ns")
+						b.ReportMetric(gemm.Seconds()/gemv.Seconds(), "gemm/gemv4")
+						b.ReportMetric(float64(s.rows)*float64(s.cols)*tokens*n/gemm.Seconds(), "weights/s")
+						b.ReportMetric(float64(8*m.Bytes())/float64(m.Rows*m.Cols), "bits/weight")
+					})
+				}
 			}
 		}
 	}

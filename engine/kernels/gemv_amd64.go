@@ -14,6 +14,8 @@ import "github.com/mobile-mm-llm/mobile-mm-llm/engine/quant"
 //	[32·bg, 36·bg)   the bg groups' D, in group order
 //	[36·bg, 40·bg)   the bg groups' S·unit (unit: the format's offset step)
 //
+// (the GEMMs reorder D and S·unit, see gemm_amd64.go)
+//
 // and groups past the end of the activations are zero. p is the lane
 // order in which the kernel's code shuffles leave the groups (see the
 // *Lanes tables); the kernel restores group order before the scales.
@@ -163,34 +165,6 @@ func groupedGEMV(f quant.Format, bg int, ext bool, codes, scales, offs *byte, st
 		int4GEMVx8VNNI(codes, scales, offs, stride, rows, groups, act, out)
 	default:
 		int4GEMVx8(codes, scales, offs, stride, rows, groups, act, out)
-	}
-}
-
-// gemmInt2AVX512 multiplies each Int2 row with up to gemmTokens
-// activation vectors per pass, expanding its codes once per pass.
-func gemmInt2AVX512(w []byte, stride, n, rows int, xs []*quant.Q8, out []float32, ldo int, gfni bool) {
-	var act actScratch
-	groups := n / quant.GroupSize
-	for t := range xs {
-		clear(out[t*ldo : t*ldo+rows])
-	}
-	for t0 := 0; t0 < len(xs); t0 += gemmTokens {
-		tokens := min(gemmTokens, len(xs)-t0)
-		for g0 := 0; g0 < groups; g0 += gemmColGroups {
-			cg := min(gemmColGroups, groups-g0)
-			for t := range tokens {
-				prepareAct(act[t*gemmActBytes:], xs[t0+t], g0, cg, 16, quant.Int2.OffsetUnit(), &int2Order16)
-			}
-			codes, scales, offs := &w[8*g0], &w[n/4+g0], &w[n/4+groups+g0]
-			switch {
-			case tokens == 1:
-				groupedGEMV(quant.Int2, 16, gfni, codes, scales, offs, stride, rows, cg, &act[0], &out[t0*ldo])
-			case gfni:
-				int2GEMMx16GFNI(codes, scales, offs, stride, rows, cg, &act[0], tokens, &out[t0*ldo], ldo)
-			default:
-				int2GEMMx16(codes, scales, offs, stride, rows, cg, &act[0], tokens, &out[t0*ldo], ldo)
-			}
-		}
 	}
 }
 

@@ -55,12 +55,20 @@ func TestAMD64StaysInBounds(t *testing.T) {
 				for _, f := range grouped {
 					m := randomMatrix(t, rng, f, s[0], s[1])
 					m.Data = append(guardedBytes(t, len(m.Data), atStart)[:0], m.Data...)
-					xs := []*quant.Q8{guardedQ8(t, randomQ8(t, rng, s[1], 1), atStart), guardedQ8(t, randomQ8(t, rng, s[1], 1), atStart)}
-					out := make([]float32, 2*s[0])
+					xs := make([]*quant.Q8, 4)
+					for i := range xs {
+						xs[i] = guardedQ8(t, randomQ8(t, rng, s[1], 1), atStart)
+					}
+					out := make([]float32, len(xs)*s[0])
 					im.gemv[f](m.Data, m.RowBytes, m.Cols, xs[0], out[:s[0]])
 					require.InDelta(t, quant.DotRef(m.Row(s[0]-1), xs[0]), out[s[0]-1], tolerance(m, s[0]-1, xs[0]), "%s %v", f, s)
-					im.gemm[f](m.Data, m.RowBytes, m.Cols, s[0], xs, out, s[0])
-					require.InDelta(t, quant.DotRef(m.Row(s[0]-1), xs[1]), out[2*s[0]-1], tolerance(m, s[0]-1, xs[1]), "%s %v", f, s)
+					// 4 tokens (one GEMM pass of all of them), then 2.
+					for _, tokens := range []int{4, 2} {
+						im.gemm[f](m.Data, m.RowBytes, m.Cols, s[0], xs[:tokens], out, s[0])
+						for tk, x := range xs[:tokens] {
+							require.InDelta(t, quant.DotRef(m.Row(s[0]-1), x), out[(tk+1)*s[0]-1], tolerance(m, s[0]-1, x), "%s %v token %d", f, s, tk)
+						}
+					}
 				}
 				w := make([]float32, s[0]*(s[1]-1))
 				for i := range w {

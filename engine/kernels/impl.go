@@ -36,6 +36,11 @@ type Impl struct {
 	gemv    [quant.Int2 + 1]gemvKernel
 	gemm    [quant.Int2 + 1]gemmKernel
 	gemvF32 gemvF32Kernel
+	// gemmF32 multiplies F32 rows with several vectors; nil means one
+	// gemvF32 per vector.
+	gemmF32 gemmF32Kernel
+	// softmax is SoftmaxF32's kernel; nil means softmaxGeneric.
+	softmax softmaxKernel
 	// quantizeQ8 quantizes activations; nil means quantizeQ8Fast.
 	quantizeQ8 func(x []float32, q *quant.Q8) error
 	// streamSum adds the 64-bit words of a buffer (a multiple of 64 bytes);
@@ -68,6 +73,9 @@ func (im *Impl) complete(base *Impl) *Impl {
 	}
 	if im.gemvF32 == nil && base != nil {
 		im.gemvF32 = base.gemvF32
+	}
+	if im.gemmF32 == nil {
+		im.gemmF32 = gemmF32ByGEMV(im.gemvF32)
 	}
 	if im.streamSum == nil && base != nil {
 		im.streamSum = base.streamSum

@@ -31,11 +31,12 @@ func init() {
 // vnni is set and VPMADDUBSW/VPMADDWD otherwise.
 func newAVX2Impl(vnni bool) *Impl {
 	im := &Impl{Name: "avx2", Supported: hasAVX2 && (hasAVXVNNI || !vnni), Priority: 10,
-		gemvF32: gemvF32AVX2, streamSum: streamSumX8}
+		gemvF32: gemvF32AVX2, gemmF32: gemmF32AVX2, streamSum: streamSumX8}
 	setGrouped(im, 8, vnni)
 	im.gemv[quant.Int8] = func(w []byte, stride, n int, x *quant.Q8, out []float32) {
 		gemvInt8AVX2(w, stride, n, x, out, vnni)
 	}
+	setGEMMs(im, 8, vnni)
 	return im
 }
 
@@ -43,12 +44,11 @@ func newAVX2Impl(vnni bool) *Impl {
 // 4-bit codes with GF2P8AFFINEQB when gfni is set and shifts otherwise.
 func newAVX512Impl(gfni bool) *Impl {
 	im := &Impl{Name: "avx512", Supported: hasAVX512 && (hasGFNI || !gfni), Priority: 20,
-		gemvF32: gemvF32AVX512, streamSum: streamSumX16}
+		gemvF32: gemvF32AVX512, gemmF32: gemmF32AVX512, softmax: softmaxAVX512,
+		streamSum: streamSumX16}
 	setGrouped(im, 16, gfni)
 	im.gemv[quant.Int8] = gemvInt8AVX512
-	im.gemm[quant.Int2] = func(w []byte, stride, n, rows int, xs []*quant.Q8, out []float32, ldo int) {
-		gemmInt2AVX512(w, stride, n, rows, xs, out, ldo, gfni)
-	}
+	setGEMMs(im, 16, gfni)
 	return im
 }
 
@@ -127,8 +127,9 @@ func int4GEMVx8(codes, scales, offs *byte, stride, rows, groups int, act *byte, 
 func int4GEMVx8VNNI(codes, scales, offs *byte, stride, rows, groups int, act *byte, out *float32)
 
 // int2GEMMx16 is int2GEMVx16 for tokens (1 to 4) activation vectors
-// prepared gemmActBytes apart in act, one row at a time, each row's
-// expanded codes reused for every token:
+// prepared gemmActBytes apart in act (D and S' in the codes' lane order,
+// laneScales), two rows at a time, each block's expanded codes reused
+// for every token:
 //
 //	for t := 0; t < tokens; t++ {
 //		for r := 0; r < rows; r++ {

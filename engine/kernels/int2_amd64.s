@@ -132,106 +132,36 @@ GLOBL int2Lanes8<>(SB), RODATA|NOPTR, $32
 	ADDQ $16, R12
 #define G16_ROW INT2_ROW16(0(SI), 64(SI), (BX), (DI), Z12, Z16, Z17, Z18, Z19)
 
-// GEMM_TOKEN_BYTES is gemmActBytes (gemv_amd64.go): the distance between
-// the tokens' prepared activations.
-#define GEMM_TOKEN_BYTES 5120
+// The hooks of GROUPED_GEMM16 (kernels_amd64.h); Int2 keeps group order,
+// so the scales need no permutation.
+#define GM16_PREFETCH(p) \
+	PREFETCHT0 0(p) \
+	PREFETCHT0 64(p) \
+	PREFETCHT0 128(p)
+#define GM16_EXPAND(a0, a1, a2, a3, c0, c1, c2, c3, c4, c5, c6, c7, t0, t1, t2, t3) \
+	INT2_CODES16(a0, a1, t0, t1, t2, t3) \
+	VPANDD Z8, t0, c0 \
+	VPANDD Z8, t1, c1 \
+	INT2_EXT1(t0, c2) \
+	INT2_EXT1(t1, c3) \
+	INT2_EXT2(t0, c4) \
+	INT2_EXT2(t1, c5) \
+	INT2_EXT3(t0, c6) \
+	INT2_EXT3(t1, c7)
+#define GM16_PERM(d, o)
 
-// GEMM_TOKEN16 adds token t's products with the expanded codes Z0..Z7 to
-// acc; base is the offset of the token's prepared activations
-// (t·gemmActBytes), Z23 the decoded scales, Z24 the offsets. Clobbers i.
-#define GEMM_TOKEN16(base, i, acc) \
-	VPXORD      i, i, i \
-	VPDPBUSD    base+0(AX), Z0, i \
-	VPDPBUSD    base+64(AX), Z1, i \
-	VPDPBUSD    base+128(AX), Z2, i \
-	VPDPBUSD    base+192(AX), Z3, i \
-	VPDPBUSD    base+256(AX), Z4, i \
-	VPDPBUSD    base+320(AX), Z5, i \
-	VPDPBUSD    base+384(AX), Z6, i \
-	VPDPBUSD    base+448(AX), Z7, i \
-	VCVTDQ2PS   i, i \
-	VMULPS      base+512(AX), i, i \
-	VFMADD231PS base+576(AX), Z24, i \
-	VFMADD231PS Z23, i, acc
-
-// INT2_GEMM16 is the body of int2GEMMx16: one row at a time, its codes
-// expanded into Z0..Z7 once per block and multiplied with every token.
-// Registers as in GROUPED_GEMV16, but R10 out, R11 4·ldo, R12 rows left,
-// R14 sweeps the next row, Z12..Z15 the tokens' sums, Z16..Z19 their
-// integer sums.
-#define INT2_GEMM16 \
-	GROUPED_ARGS(16) \
-	MOVQ rows+32(FP), R12 \
-	MOVQ out+64(FP), R10 \
-	MOVQ ldo+72(FP), R11 \
-	SHLQ $2, R11 \
-	INT2_SETUP16 \
-row: \
-	TESTQ  R12, R12 \
-	JZ     done \
-	LEAQ   (SI)(DX*1), R14 \
-	VPXORD Z12, Z12, Z12 \
-	VPXORD Z13, Z13, Z13 \
-	VPXORD Z14, Z14, Z14 \
-	VPXORD Z15, Z15, Z15 \
-	MOVQ   act+48(FP), AX \
-	MOVQ   groups+40(FP), CX \
-	INT2_MASKS \
-block: \
-	CMPQ CX, $16 \
-	JAE  full \
-	INT2_TAILMASK \
-full: \
-	PREFETCHT0  0(R14) \
-	PREFETCHT0  64(R14) \
-	PREFETCHT0  128(R14) \
-	ADDQ        $160, R14 \
-	INT2_CODES16(0(SI), 64(SI), Z20, Z21, Z22, Z23) \
-	VPANDD      Z8, Z20, Z0 \
-	VPANDD      Z8, Z21, Z1 \
-	INT2_EXT1(Z20, Z2) \
-	INT2_EXT1(Z21, Z3) \
-	INT2_EXT2(Z20, Z4) \
-	INT2_EXT2(Z21, Z5) \
-	INT2_EXT3(Z20, Z6) \
-	INT2_EXT3(Z21, Z7) \
-	VPMOVZXBD.Z (BX), K1, Z23 \
-	VPSLLD      $20, Z23, Z23 \
-	VPADDD.BCST scaleBias<>(SB), Z23, Z23 \
-	VPMOVSXBD.Z (DI), K1, Z24 \
-	VCVTDQ2PS   Z24, Z24 \
-	GEMM_TOKEN16(0, Z16, Z12) \
-	CMPQ        tokens+56(FP), $2 \
-	JB          next \
-	GEMM_TOKEN16(GEMM_TOKEN_BYTES, Z17, Z13) \
-	CMPQ        tokens+56(FP), $3 \
-	JB          next \
-	GEMM_TOKEN16(2*GEMM_TOKEN_BYTES, Z18, Z14) \
-	CMPQ        tokens+56(FP), $4 \
-	JB          next \
-	GEMM_TOKEN16(3*GEMM_TOKEN_BYTES, Z19, Z15) \
-next: \
-	NEXTBLOCK(640, 128, 16) \
-	JG   block \
-	REDUCE1_512(Z12, Y12, X12, Y0, X0, (R10)) \
-	CMPQ tokens+56(FP), $2 \
-	JB   rowdone \
-	REDUCE1_512(Z13, Y13, X13, Y0, X0, (R10)(R11*1)) \
-	CMPQ tokens+56(FP), $3 \
-	JB   rowdone \
-	REDUCE1_512(Z14, Y14, X14, Y0, X0, (R10)(R11*2)) \
-	CMPQ tokens+56(FP), $4 \
-	JB   rowdone \
-	LEAQ (R10)(R11*1), R8 \
-	REDUCE1_512(Z15, Y15, X15, Y0, X0, (R8)(R11*2)) \
-rowdone: \
-	ADDQ $4, R10 \
-	NEXTROWS(1, 3) \
-	DECQ R12 \
-	JMP  row \
-done: \
-	VZEROUPPER \
-	RET
+// INT2_CODES8(r0, r1) loads an AVX2 block's codes (four groups a
+// register); INT2_TAILCODES8(m, r0, r1) those of the last r = CX < 8
+// groups, with VPMASKMOVD masks from dwordMasks (R8; R10: 64-8r) in m.
+#define INT2_CODES8(r0, r1) \
+	VMOVDQU (SI), r0 \
+	VMOVDQU 32(SI), r1
+#define INT2_TAILCODES8(m, r0, r1) \
+	ADDQ       $64, R10 \
+	VMOVDQU    (R8)(R10*1), m \
+	VPMASKMOVD (SI), m, r0 \
+	VMOVDQU    32(R8)(R10*1), m \
+	VPMASKMOVD 32(SI), m, r1
 
 // INT2_DOT8 adds the products of the codes (c >> k) & 3 with the
 // activation vector at off(AX) (GROUPED_GEMV8's DOT hooks).
@@ -250,15 +180,8 @@ done: \
 	MOVQ         R8, X0 \
 	VPBROADCASTD X0, Y0 \
 	VMOVDQU      int2Lanes8<>(SB), Y2
-#define G8_CODES \
-	VMOVDQU (SI), Y5 \
-	VMOVDQU 32(SI), Y6
-#define G8_TAILCODES \
-	ADDQ       $64, R10 \
-	VMOVDQU    (R8)(R10*1), Y10 \
-	VPMASKMOVD (SI), Y10, Y5 \
-	VMOVDQU    32(R8)(R10*1), Y10 \
-	VPMASKMOVD 32(SI), Y10, Y6
+#define G8_CODES INT2_CODES8(Y5, Y6)
+#define G8_TAILCODES INT2_TAILCODES8(Y10, Y5, Y6)
 #define G8_DOTS \
 	VSHUFPS $0x88, Y6, Y5, Y7 \
 	VSHUFPS $0xdd, Y6, Y5, Y5 \
@@ -287,7 +210,7 @@ TEXT ·int2GEMVx16(SB), NOSPLIT, $0-64
 
 // func int2GEMMx16(codes, scales, offs *byte, stride, rows, groups int, act *byte, tokens int, out *float32, ldo int)
 TEXT ·int2GEMMx16(SB), NOSPLIT, $0-80
-	INT2_GEMM16
+	GROUPED_GEMM16(128, 3)
 
 #undef INT2_EXT1
 #undef INT2_EXT2
@@ -304,12 +227,43 @@ TEXT ·int2GEMVx16GFNI(SB), NOSPLIT, $0-64
 
 // func int2GEMMx16GFNI(codes, scales, offs *byte, stride, rows, groups int, act *byte, tokens int, out *float32, ldo int)
 TEXT ·int2GEMMx16GFNI(SB), NOSPLIT, $0-80
-	INT2_GEMM16
+	GROUPED_GEMM16(128, 3)
 
 // AVX-VNNI dot products: Y6 += Y8 (u8) · Y9 (s8).
 #define DOT_INIT VPXOR Y6, Y6, Y6
 #define DOT(off) VMOVDQU off(AX), Y9; VNNIY(6, 8, 9)
 #define DOT_FINISH
+
+// The hooks of GROUPED_GEMM8 (kernels_amd64.h): VSHUFPS gathers the even
+// (C_A, Y14) and odd (C_B, Y15) code dwords of groups 0..3 and 4..7 (lane
+// order int2Lanes8); code vector 2k is (C_A>>2k)&3, 2k+1 is (C_B>>2k)&3.
+#define GM8_CODES INT2_CODES8(Y4, Y5)
+#define GM8_TAILCODES INT2_TAILCODES8(Y12, Y4, Y5)
+#define INT2_EXT8(k, c, e) \
+	VPSRLD $k, c, e \
+	VPAND  Y13, e, e
+#define GM8_EXPAND \
+	VSHUFPS      $0x88, Y5, Y4, Y14 \
+	VSHUFPS      $0xdd, Y5, Y4, Y15 \
+	MOVL         $0x03030303, R8 \
+	MOVQ         R8, X13 \
+	VPBROADCASTD X13, Y13 \
+	VPAND        Y13, Y14, Y0 \
+	VPAND        Y13, Y15, Y1 \
+	INT2_EXT8(2, Y14, Y2) \
+	INT2_EXT8(2, Y15, Y3) \
+	INT2_EXT8(4, Y14, Y4) \
+	INT2_EXT8(4, Y15, Y5) \
+	INT2_EXT8(6, Y14, Y6) \
+	INT2_EXT8(6, Y15, Y7)
+
+// func int2GEMMx8VNNI(codes, scales, offs *byte, stride, rows, groups int, act *byte, tokens int, out *float32, ldo int)
+TEXT ·int2GEMMx8VNNI(SB), NOSPLIT, $0-80
+	GROUPED_GEMM8(64, 3, GEMM_TOKEN8_VNNI, int2Lanes8<>(SB))
+
+// func int2GEMMx8(codes, scales, offs *byte, stride, rows, groups int, act *byte, tokens int, out *float32, ldo int)
+TEXT ·int2GEMMx8(SB), NOSPLIT, $0-80
+	GROUPED_GEMM8(64, 3, GEMM_TOKEN8_MADD, int2Lanes8<>(SB))
 
 // func int2GEMVx8VNNI(codes, scales, offs *byte, stride, rows, groups int, act *byte, out *float32)
 TEXT ·int2GEMVx8VNNI(SB), NOSPLIT, $0-64

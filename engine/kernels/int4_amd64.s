@@ -21,6 +21,14 @@ DATA int4Lanes16<>+48(SB)/8, $0x0000000700000003
 DATA int4Lanes16<>+56(SB)/8, $0x0000000f0000000b
 GLOBL int4Lanes16<>(SB), RODATA|NOPTR, $64
 
+// int4Lanes8<> is int4Lanes8: the VPERMD index that puts a row's scales
+// and offsets in the lane order of the AVX2 GEMM's codes.
+DATA int4Lanes8<>+0(SB)/8, $0x0000000200000000
+DATA int4Lanes8<>+8(SB)/8, $0x0000000600000004
+DATA int4Lanes8<>+16(SB)/8, $0x0000000300000001
+DATA int4Lanes8<>+24(SB)/8, $0x0000000700000005
+GLOBL int4Lanes8<>(SB), RODATA|NOPTR, $32
+
 // int4Lanes8Inv<> is the inverse of int4Lanes8.
 DATA int4Lanes8Inv<>+0(SB)/8, $0x0000000400000000
 DATA int4Lanes8Inv<>+8(SB)/8, $0x0000000500000001
@@ -117,6 +125,54 @@ GLOBL int4Lanes8Inv<>(SB), RODATA|NOPTR, $32
 	ADDQ $8, R12
 #define G16_ROW INT4_ROW16(0(SI), 64(SI), 128(SI), 192(SI), (BX), (DI), Z12, Z16, Z17, Z18, Z19, Z20, Z21, Z22)
 
+// The hooks of GROUPED_GEMM16 (kernels_amd64.h): the code vectors,
+// loaded into c4..c7 and transposed to T0..T3 (c7, t0, c5, c4), give code
+// vectors k (low nibbles of T(k)) and 4+k (high nibbles); Z9
+// (int4Lanes16) puts the scales and offsets in their lane order.
+#define GM16_PREFETCH(p) \
+	PREFETCHT0 0(p) \
+	PREFETCHT0 64(p) \
+	PREFETCHT0 128(p) \
+	PREFETCHT0 192(p) \
+	PREFETCHT0 256(p)
+#define GM16_EXPAND(a0, a1, a2, a3, c0, c1, c2, c3, c4, c5, c6, c7, t0, t1, t2, t3) \
+	VMOVDQU32.Z a0, K2, c4 \
+	VMOVDQU32.Z a1, K3, c5 \
+	VMOVDQU32.Z a2, K4, c6 \
+	VMOVDQU32.Z a3, K5, c7 \
+	TRANSPOSE4(c4, c5, c6, c7, t0) \
+	VPANDD      Z8, c7, c0 \
+	VPANDD      Z8, t0, c1 \
+	VPANDD      Z8, c5, c2 \
+	VPANDD      Z8, c4, c3 \
+	INT4_HI(c4, t1) \
+	INT4_HI(c5, c6) \
+	INT4_HI(t0, c5) \
+	INT4_HI(c7, c4) \
+	VMOVDQA64   t1, c7
+#define GM16_PERM(d, o) \
+	VPERMD d, Z9, d \
+	VPERMD o, Z9, o
+
+// INT4_CODES8(r0, r1, r2, r3) loads an AVX2 block's codes (two groups a
+// register); INT4_TAILCODES8(m, r0, ..., r3) those of the last r = CX < 8
+// groups, with VPMASKMOVD masks from dwordMasks (R8; R10: 64-8r) in m.
+#define INT4_CODES8(r0, r1, r2, r3) \
+	VMOVDQU (SI), r0 \
+	VMOVDQU 32(SI), r1 \
+	VMOVDQU 64(SI), r2 \
+	VMOVDQU 96(SI), r3
+#define INT4_TAILCODES8(m, r0, r1, r2, r3) \
+	SHLQ       $1, R10 \
+	VMOVDQU    (R8)(R10*1), m \
+	VPMASKMOVD (SI), m, r0 \
+	VMOVDQU    32(R8)(R10*1), m \
+	VPMASKMOVD 32(SI), m, r1 \
+	VMOVDQU    64(R8)(R10*1), m \
+	VPMASKMOVD 64(SI), m, r2 \
+	VMOVDQU    96(R8)(R10*1), m \
+	VPMASKMOVD 96(SI), m, r3
+
 // INT4_DOT8 adds the products of the low and the high nibbles of c with
 // the activation vectors at lo(AX) and hi(AX) (GROUPED_GEMV8's DOT hooks).
 #define INT4_DOT8(c, lo, hi) \
@@ -136,21 +192,8 @@ GLOBL int4Lanes8Inv<>(SB), RODATA|NOPTR, $32
 	MOVQ         R8, X0 \
 	VPBROADCASTD X0, Y0 \
 	VMOVDQU      int4Lanes8Inv<>(SB), Y2
-#define G8_CODES \
-	VMOVDQU (SI), Y5 \
-	VMOVDQU 32(SI), Y6 \
-	VMOVDQU 64(SI), Y7 \
-	VMOVDQU 96(SI), Y8
-#define G8_TAILCODES \
-	SHLQ       $1, R10 \
-	VMOVDQU    (R8)(R10*1), Y9 \
-	VPMASKMOVD (SI), Y9, Y5 \
-	VMOVDQU    32(R8)(R10*1), Y9 \
-	VPMASKMOVD 32(SI), Y9, Y6 \
-	VMOVDQU    64(R8)(R10*1), Y9 \
-	VPMASKMOVD 64(SI), Y9, Y7 \
-	VMOVDQU    96(R8)(R10*1), Y9 \
-	VPMASKMOVD 96(SI), Y9, Y8
+#define G8_CODES INT4_CODES8(Y5, Y6, Y7, Y8)
+#define G8_TAILCODES INT4_TAILCODES8(Y9, Y5, Y6, Y7, Y8)
 #define G8_DOTS \
 	TRANSPOSE4(Y5, Y6, Y7, Y8, Y9) \
 	DOT_INIT \
@@ -168,6 +211,10 @@ GLOBL int4Lanes8Inv<>(SB), RODATA|NOPTR, $32
 TEXT ·int4GEMVx16(SB), NOSPLIT, $0-64
 	GROUPED_GEMV16(2, 256, 4)
 
+// func int4GEMMx16(codes, scales, offs *byte, stride, rows, groups int, act *byte, tokens int, out *float32, ldo int)
+TEXT ·int4GEMMx16(SB), NOSPLIT, $0-80
+	GROUPED_GEMM16(256, 4)
+
 #undef INT4_HI
 
 // High nibbles with GF2P8AFFINEQB (Z10 moves bits 7..4 to 3..0).
@@ -176,6 +223,42 @@ TEXT ·int4GEMVx16(SB), NOSPLIT, $0-64
 // func int4GEMVx16GFNI(codes, scales, offs *byte, stride, rows, groups int, act *byte, out *float32)
 TEXT ·int4GEMVx16GFNI(SB), NOSPLIT, $0-64
 	GROUPED_GEMV16(2, 256, 4)
+
+// func int4GEMMx16GFNI(codes, scales, offs *byte, stride, rows, groups int, act *byte, tokens int, out *float32, ldo int)
+TEXT ·int4GEMMx16GFNI(SB), NOSPLIT, $0-80
+	GROUPED_GEMM16(256, 4)
+
+// The hooks of GROUPED_GEMM8 (kernels_amd64.h): the codes of groups 0..7
+// in Y4..Y7, transposed to T0..T3 = Y7, Y12, Y5, Y4 (lane order
+// int4Lanes8), give code vectors k (low nibbles of T(k)) and 4+k (high).
+#define GM8_CODES INT4_CODES8(Y4, Y5, Y6, Y7)
+#define GM8_TAILCODES INT4_TAILCODES8(Y12, Y4, Y5, Y6, Y7)
+#define GM8_EXPAND \
+	TRANSPOSE4(Y4, Y5, Y6, Y7, Y12) \
+	MOVL         $0x0f0f0f0f, R8 \
+	MOVQ         R8, X13 \
+	VPBROADCASTD X13, Y13 \
+	VPAND        Y13, Y7, Y0 \
+	VPAND        Y13, Y12, Y1 \
+	VPAND        Y13, Y5, Y2 \
+	VPAND        Y13, Y4, Y3 \
+	VPSRLD       $4, Y5, Y6 \
+	VPAND        Y13, Y6, Y6 \
+	VPSRLD       $4, Y12, Y5 \
+	VPAND        Y13, Y5, Y5 \
+	VPSRLD       $4, Y4, Y12 \
+	VPAND        Y13, Y12, Y12 \
+	VPSRLD       $4, Y7, Y4 \
+	VPAND        Y13, Y4, Y4 \
+	VMOVDQU      Y12, Y7
+
+// func int4GEMMx8VNNI(codes, scales, offs *byte, stride, rows, groups int, act *byte, tokens int, out *float32, ldo int)
+TEXT ·int4GEMMx8VNNI(SB), NOSPLIT, $0-80
+	GROUPED_GEMM8(128, 4, GEMM_TOKEN8_VNNI, int4Lanes8<>(SB))
+
+// func int4GEMMx8(codes, scales, offs *byte, stride, rows, groups int, act *byte, tokens int, out *float32, ldo int)
+TEXT ·int4GEMMx8(SB), NOSPLIT, $0-80
+	GROUPED_GEMM8(128, 4, GEMM_TOKEN8_MADD, int4Lanes8<>(SB))
 
 // AVX-VNNI dot products: Y10 += Y7 (u8) · Y11 (s8).
 #define DOT_INIT VPXOR Y10, Y10, Y10

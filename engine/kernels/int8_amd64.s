@@ -17,6 +17,50 @@ GLOBL pairLane0<>(SB), RODATA|NOPTR, $16
 DATA minus128<>+0(SB)/4, $0xc3000000
 GLOBL minus128<>(SB), RODATA|NOPTR, $4
 
+// int8Lanes16<> is int8Lanes16 (gemm_amd64.go): the VPERMD index that puts
+// a row's scales in the lane order of the AVX-512 GEMM's transposed codes.
+DATA int8Lanes16<>+0(SB)/8, $0x0000000200000000
+DATA int8Lanes16<>+8(SB)/8, $0x0000000600000004
+DATA int8Lanes16<>+16(SB)/8, $0x0000000300000001
+DATA int8Lanes16<>+24(SB)/8, $0x0000000700000005
+DATA int8Lanes16<>+32(SB)/8, $0x0000000a00000008
+DATA int8Lanes16<>+40(SB)/8, $0x0000000e0000000c
+DATA int8Lanes16<>+48(SB)/8, $0x0000000b00000009
+DATA int8Lanes16<>+56(SB)/8, $0x0000000f0000000d
+GLOBL int8Lanes16<>(SB), RODATA|NOPTR, $64
+
+// wordSixteens<> is 16 int16 sixteens (VPMADDWD widening of the high
+// nibbles' sums).
+DATA wordSixteens<>+0(SB)/8, $0x0010001000100010
+DATA wordSixteens<>+8(SB)/8, $0x0010001000100010
+DATA wordSixteens<>+16(SB)/8, $0x0010001000100010
+DATA wordSixteens<>+24(SB)/8, $0x0010001000100010
+GLOBL wordSixteens<>(SB), RODATA|NOPTR, $32
+
+// INT8_TAILMASK16(t0, t1) sets the masks of a block of r = CX < 16
+// groups: K1 the first r dword lanes, K3:K4 the first 8r of its 128 code
+// dwords (K3 stays all ones when r >= 8). Clobbers t0, t1.
+#define INT8_TAILMASK16(t0, t1) \
+	MOVL  $1, t0 \
+	SHLL  CX, t0 \
+	DECL  t0 \
+	KMOVW t0, K1 \
+	MOVQ  CX, t0 \
+	SHLQ  $3, t0 \
+	MOVQ  $-1, t1 \
+	CMPQ  CX, $8 \
+	JAE   upper \
+	SHLXQ t0, t1, t1 \
+	NOTQ  t1 \
+	KMOVQ t1, K3 \
+	KXORQ K4, K4, K4 \
+	JMP   full \
+upper: \
+	SUBQ  $64, t0 \
+	SHLXQ t0, t1, t1 \
+	NOTQ  t1 \
+	KMOVQ t1, K4
+
 // INT8_PAIR16 adds the products of the groups pair p of a block to acc:
 // off = 64p, km:sh select the pair's lanes of the block mask, idx spreads
 // the pair's two scales (Z11: d·D of the block) over their lanes.
@@ -187,28 +231,9 @@ row:
 	KXNORQ K4, K4, K4
 
 block:
-	CMPQ  CX, $16
-	JAE   full
-	MOVL  $1, R10
-	SHLL  CX, R10
-	DECL  R10
-	KMOVW R10, K1
-	MOVQ  CX, R10
-	SHLQ  $3, R10
-	MOVQ  $-1, DI
-	CMPQ  CX, $8
-	JAE   upper
-	SHLXQ R10, DI, DI
-	NOTQ  DI
-	KMOVQ DI, K3
-	KXORQ K4, K4, K4
-	JMP   full
-
-upper:
-	SUBQ  $64, R10
-	SHLXQ R10, DI, DI
-	NOTQ  DI
-	KMOVQ DI, K4
+	CMPQ CX, $16
+	JAE  full
+	INT8_TAILMASK16(R10, DI)
 
 full:
 	PREFETCHT0 0(R14)
@@ -286,3 +311,381 @@ TEXT ·int8GEMVx8VNNI(SB), NOSPLIT, $0-72
 // func int8GEMVx8(codes, scales *byte, stride, rows, groups int, qs *int8, d, s *float32, out *float32)
 TEXT ·int8GEMVx8(SB), NOSPLIT, $0-72
 	INT8_GEMV8
+
+// The GEMMs (int8GEMMx16 in gemm_amd64.go). A block's codes are transposed
+// like the activations (TRANSPOSE8), so that each lane holds one group
+// and VPDPBUSD sums a group's 32 products in its lane, as the Int2 and
+// Int4 kernels do; the codes need no expansion, the transposes are done
+// once per block for every token. The offset -128 is in the prepared S'.
+
+// TRANSPOSE8_1(a0, ..., a7, s, SHUF, lo, hi) is TRANSPOSE8 of the rows
+// a0..a7 with one spare register s, followed by the exchange of 128-bit
+// lanes of transposeQ8x8 (SHUF VPERM2I128, lo 0x20, hi 0x31: group i in
+// lane i) or transposeQ8x16 (VSHUFI64X2, 0x88, 0xdd: lane order
+// int8Lanes16 for rows of groups 2j and 2j+1). Afterwards column e is in
+// a5, a6, a0, s, a1, a4, a2, a7 for e = 0..7, and a3 is free.
+#define TRANSPOSE8_1(a0, a1, a2, a3, a4, a5, a6, a7, s, SHUF, lo, hi) \
+	VPUNPCKLDQ  a1, a0, s \
+	VPUNPCKHDQ  a1, a0, a1 \
+	VPUNPCKLDQ  a3, a2, a0 \
+	VPUNPCKHDQ  a3, a2, a3 \
+	VPUNPCKLDQ  a5, a4, a2 \
+	VPUNPCKHDQ  a5, a4, a5 \
+	VPUNPCKLDQ  a7, a6, a4 \
+	VPUNPCKHDQ  a7, a6, a7 \
+	VPUNPCKLQDQ a0, s, a6 \
+	VPUNPCKHQDQ a0, s, a0 \
+	VPUNPCKLQDQ a3, a1, s \
+	VPUNPCKHQDQ a3, a1, a3 \
+	VPUNPCKLQDQ a4, a2, a1 \
+	VPUNPCKHQDQ a4, a2, a4 \
+	VPUNPCKLQDQ a7, a5, a2 \
+	VPUNPCKHQDQ a7, a5, a7 \
+	SHUF        $lo, a1, a6, a5 \
+	SHUF        $hi, a1, a6, a1 \
+	SHUF        $lo, a4, a0, a6 \
+	SHUF        $hi, a4, a0, a4 \
+	SHUF        $lo, a2, s, a0 \
+	SHUF        $hi, a2, s, a2 \
+	SHUF        $lo, a7, a3, s \
+	SHUF        $hi, a7, a3, a7
+
+// INT8_LOAD16(off, km, sh, z) loads the block's code vector at off (groups
+// 2j and 2j+1) into z, masked by the 16 bits of km from sh on.
+#define INT8_LOAD16(off, km, sh, z) \
+	KSHIFTRQ    $sh, km, K2 \
+	VMOVDQU32.Z off, K2, z
+
+// INT8_LOADS16(A, ..., H, r0, ..., r7) loads a row's code block, its 8
+// vectors at A..H, into r0..r7.
+#define INT8_LOADS16(A, B, C, D, E, F, G, H, r0, r1, r2, r3, r4, r5, r6, r7) \
+	INT8_LOAD16(A, K3, 0, r0) \
+	INT8_LOAD16(B, K3, 16, r1) \
+	INT8_LOAD16(C, K3, 32, r2) \
+	INT8_LOAD16(D, K3, 48, r3) \
+	INT8_LOAD16(E, K4, 0, r4) \
+	INT8_LOAD16(F, K4, 16, r5) \
+	INT8_LOAD16(G, K4, 32, r6) \
+	INT8_LOAD16(H, K4, 48, r7)
+
+// INT8_SCALES16(sc, d) decodes a row's 16 scale codes at sc into d, in
+// the lane order of the codes (Z24: int8Lanes16).
+#define INT8_SCALES16(sc, d) \
+	VPMOVZXBD.Z sc, K1, d \
+	VPSLLD      $20, d, d \
+	VPADDD.BCST scaleBias<>(SB), d, d \
+	VPERMD      d, Z24, d
+
+// INT8_DOT2(off, a, b) adds the products of the activation vector at
+// off(AX) with code vector a of row A to Z29 and with b of row B to Z30.
+#define INT8_DOT2(off, a, b) \
+	VMOVDQU32 off(AX), Z28 \
+	VPDPBUSD  Z28, a, Z29 \
+	VPDPBUSD  Z28, b, Z30
+
+// INT8_TOKEN2(base, accA, accB) adds a token's products with the
+// transposed codes of rows A (Z5, Z6, Z0, Z8, Z1, Z4, Z2, Z7) and B (Z14,
+// Z15, Z9, Z27, Z10, Z13, Z11, Z3) to their sums: acc += d·(float(i)·D + S'),
+// d in Z25 and Z26. Clobbers Z28..Z31.
+#define INT8_TOKEN2(base, accA, accB) \
+	VPXORD      Z29, Z29, Z29 \
+	VPXORD      Z30, Z30, Z30 \
+	INT8_DOT2(base+0, Z5, Z14) \
+	INT8_DOT2(base+64, Z6, Z15) \
+	INT8_DOT2(base+128, Z0, Z9) \
+	INT8_DOT2(base+192, Z8, Z27) \
+	INT8_DOT2(base+256, Z1, Z10) \
+	INT8_DOT2(base+320, Z4, Z13) \
+	INT8_DOT2(base+384, Z2, Z11) \
+	INT8_DOT2(base+448, Z7, Z3) \
+	VMOVUPS     base+512(AX), Z31 \
+	VCVTDQ2PS   Z29, Z29 \
+	VCVTDQ2PS   Z30, Z30 \
+	VFMADD213PS base+576(AX), Z31, Z29 \
+	VFMADD213PS base+576(AX), Z31, Z30 \
+	VFMADD231PS Z25, Z29, accA \
+	VFMADD231PS Z26, Z30, accB
+
+// func int8GEMMx16(codes, scales *byte, stride, rows, groups int, act *byte, tokens int, out *float32, ldo int)
+//
+// Tiles of two rows A and B (the last row alone: B = A, not stored) over
+// blocks of 16 groups, so that each activation load serves both rows.
+// Registers as in int8GEMVx16, but R9 the offset of row B (stride or 0),
+// R10 row A's first output, R11 4·ldo, R12 the rows left, R14 sweeps the
+// next tile; Z24 int8Lanes16, Z25/Z26 the rows' decoded scales, Z16..Z19
+// and Z20..Z23 the sums of rows A and B for the 4 tokens.
+TEXT ·int8GEMMx16(SB), NOSPLIT, $0-72
+	MOVQ      codes+0(FP), SI
+	MOVQ      scales+8(FP), BX
+	MOVQ      stride+16(FP), DX
+	MOVQ      rows+24(FP), R12
+	MOVQ      groups+32(FP), R13
+	ADDQ      $15, R13
+	ANDQ      $-16, R13
+	MOVQ      out+56(FP), R10
+	MOVQ      ldo+64(FP), R11
+	SHLQ      $2, R11
+	VMOVDQU32 int8Lanes16<>(SB), Z24
+
+tile:
+	TESTQ  R12, R12
+	JZ     done
+	MOVQ   DX, R9
+	CMPQ   R12, $2
+	JAE    pair
+	XORL   R9, R9
+
+pair:
+	LEAQ   (SI)(DX*2), R14
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	MOVQ   act+40(FP), AX
+	MOVQ   groups+32(FP), CX
+	KXNORW K1, K1, K1
+	KXNORQ K3, K3, K3
+	KXNORQ K4, K4, K4
+
+block:
+	CMPQ CX, $16
+	JAE  full
+	INT8_TAILMASK16(R8, DI)
+
+full:
+	PREFETCH8(R14)
+	PREFETCHT0 512(R14)
+	LEAQ       (R14)(DX*1), R8
+	PREFETCH8(R8)
+	PREFETCHT0 512(R8)
+	ADDQ       $528, R14
+	INT8_LOADS16(0(SI), 64(SI), 128(SI), 192(SI), 256(SI), 320(SI), 384(SI), 448(SI), Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+	TRANSPOSE8_1(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, VSHUFI64X2, 0x88, 0xdd)
+	INT8_LOADS16(0(SI)(R9*1), 64(SI)(R9*1), 128(SI)(R9*1), 192(SI)(R9*1), 256(SI)(R9*1), 320(SI)(R9*1), 384(SI)(R9*1), 448(SI)(R9*1), Z9, Z10, Z11, Z12, Z13, Z14, Z15, Z3)
+	TRANSPOSE8_1(Z9, Z10, Z11, Z12, Z13, Z14, Z15, Z3, Z27, VSHUFI64X2, 0x88, 0xdd)
+	INT8_SCALES16((BX), Z25)
+	INT8_SCALES16((BX)(R9*1), Z26)
+	GEMM_TOKENS2(INT8_TOKEN2, tokens+48(FP), next, Z16, Z20, Z17, Z21, Z18, Z22, Z19, Z23)
+
+next:
+	ADDQ $640, AX
+	ADDQ $512, SI
+	ADDQ $16, BX
+	SUBQ $16, CX
+	JG   block
+	GEMM_REDUCE2(tokens+48(FP), rowB, 0, Z16, Y16, Z17, Y17, Z18, Y18, Z19, Y19)
+
+rowB:
+	TESTQ R9, R9
+	JZ    done
+	GEMM_REDUCE2(tokens+48(FP), tiledone, 4, Z20, Y20, Z21, Y21, Z22, Y22, Z23, Y23)
+
+tiledone:
+	ADDQ $8, R10
+	MOVQ R13, R8
+	SHLQ $5, R8
+	LEAQ (SI)(DX*2), SI
+	SUBQ R8, SI
+	LEAQ (BX)(DX*2), BX
+	SUBQ R13, BX
+	SUBQ $2, R12
+	JMP  tile
+
+done:
+	VZEROUPPER
+	RET
+
+// INT8_SCALE8(base, acc) folds a token's integer sums Y14 into acc:
+//	acc += d · (float(i)·D + S')
+// Clobbers Y15.
+#define INT8_SCALE8(base, acc) \
+	VMOVUPS     base+256(AX), Y15 \
+	VCVTDQ2PS   Y14, Y14 \
+	VFMADD213PS base+288(AX), Y15, Y14 \
+	VFMADD231PS Y13, Y14, acc
+
+// INT8_GEMM8(SPLIT, TOKEN) is the body of the AVX2 Int8 GEMMs: one row at
+// a time over blocks of 8 groups, the codes transposed by TRANSPOSE8_1
+// into Y5, Y6, Y0, Y12, Y1, Y4, Y2, Y7 (code vectors 0..7, group order),
+// then SPLIT, then TOKEN(base, acc) for every token. Registers as in
+// int8GEMMx16, but Y8..Y11 the tokens' sums, Y13 the block's decoded
+// scales; Y3, Y14 and Y15 are free for SPLIT and TOKEN.
+#define INT8_GEMM8(SPLIT, TOKEN) \
+	MOVQ codes+0(FP), SI \
+	MOVQ scales+8(FP), BX \
+	MOVQ stride+16(FP), DX \
+	MOVQ rows+24(FP), R12 \
+	MOVQ groups+32(FP), R13 \
+	ADDQ $7, R13 \
+	ANDQ $-8, R13 \
+	MOVQ out+56(FP), R10 \
+	MOVQ ldo+64(FP), R11 \
+	SHLQ $2, R11 \
+row8: \
+	TESTQ R12, R12 \
+	JZ    done8 \
+	LEAQ  (SI)(DX*1), R14 \
+	GEMM_ZERO8 \
+	MOVQ  act+40(FP), AX \
+	MOVQ  groups+32(FP), CX \
+block8: \
+	PREFETCHT0 0(R14) \
+	PREFETCHT0 64(R14) \
+	PREFETCHT0 128(R14) \
+	PREFETCHT0 192(R14) \
+	PREFETCHT0 256(R14) \
+	ADDQ       $264, R14 \
+	CMPQ       CX, $8 \
+	JB         tail8 \
+	VPMOVZXBD  (BX), Y13 \
+	VMOVDQU    0(SI), Y0 \
+	VMOVDQU    32(SI), Y1 \
+	VMOVDQU    64(SI), Y2 \
+	VMOVDQU    96(SI), Y3 \
+	VMOVDQU    128(SI), Y4 \
+	VMOVDQU    160(SI), Y5 \
+	VMOVDQU    192(SI), Y6 \
+	VMOVDQU    224(SI), Y7 \
+	JMP        loaded8 \
+tail8: \
+	MOVQ      CX, R8 \
+	SHLQ      $3, R8 \
+	NEGQ      R8 \
+	ADDQ      $64, R8 \
+	MOVQ      -8(BX)(CX*1), DI \
+	SHRXQ     R8, DI, DI \
+	MOVQ      DI, X13 \
+	VPMOVZXBD X13, Y13 \
+	VPXOR     Y1, Y1, Y1 \
+	VPXOR     Y2, Y2, Y2 \
+	VPXOR     Y3, Y3, Y3 \
+	VPXOR     Y4, Y4, Y4 \
+	VPXOR     Y5, Y5, Y5 \
+	VPXOR     Y6, Y6, Y6 \
+	VPXOR     Y7, Y7, Y7 \
+	VMOVDQU   0(SI), Y0 \
+	CMPQ      CX, $2 \
+	JB        loaded8 \
+	VMOVDQU   32(SI), Y1 \
+	CMPQ      CX, $3 \
+	JB        loaded8 \
+	VMOVDQU   64(SI), Y2 \
+	CMPQ      CX, $4 \
+	JB        loaded8 \
+	VMOVDQU   96(SI), Y3 \
+	CMPQ      CX, $5 \
+	JB        loaded8 \
+	VMOVDQU   128(SI), Y4 \
+	CMPQ      CX, $6 \
+	JB        loaded8 \
+	VMOVDQU   160(SI), Y5 \
+	CMPQ      CX, $7 \
+	JB        loaded8 \
+	VMOVDQU   192(SI), Y6 \
+loaded8: \
+	VPSLLD       $20, Y13, Y13 \
+	VPBROADCASTD scaleBias<>(SB), Y14 \
+	VPADDD       Y14, Y13, Y13 \
+	TRANSPOSE8_1(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y12, VPERM2I128, 0x20, 0x31) \
+	SPLIT \
+	GEMM_TOKENS8(TOKEN, tokens+48(FP), next8) \
+next8: \
+	ADDQ $320, AX \
+	ADDQ $256, SI \
+	ADDQ $8, BX \
+	SUBQ $8, CX \
+	JG   block8 \
+	GEMM_REDUCE8(tokens+48(FP), rowdone8, R10) \
+rowdone8: \
+	ADDQ $4, R10 \
+	MOVQ R13, R8 \
+	SHLQ $5, R8 \
+	ADDQ DX, SI \
+	SUBQ R8, SI \
+	ADDQ DX, BX \
+	SUBQ R13, BX \
+	DECQ R12 \
+	JMP  row8 \
+done8: \
+	VZEROUPPER \
+	RET
+
+// INT8_TOKEN8_VNNI(base, acc) adds a token's AVX-VNNI products with the
+// transposed codes to acc. Clobbers Y14, Y15.
+#define INT8_TOKEN8_VNNI(base, acc) \
+	VPXOR Y14, Y14, Y14 \
+	GEMM_VNNI8(base+0, 5) \
+	GEMM_VNNI8(base+32, 6) \
+	GEMM_VNNI8(base+64, 0) \
+	GEMM_VNNI8(base+96, 12) \
+	GEMM_VNNI8(base+128, 1) \
+	GEMM_VNNI8(base+160, 4) \
+	GEMM_VNNI8(base+192, 2) \
+	GEMM_VNNI8(base+224, 7) \
+	INT8_SCALE8(base, acc)
+
+// INT8_NOSPLIT is the SPLIT of the VNNI kernel: none.
+#define INT8_NOSPLIT
+
+// func int8GEMMx8VNNI(codes, scales *byte, stride, rows, groups int, act *byte, tokens int, out *float32, ldo int)
+TEXT ·int8GEMMx8VNNI(SB), NOSPLIT, $0-72
+	INT8_GEMM8(INT8_NOSPLIT, INT8_TOKEN8_VNNI)
+
+// Without VNNI, a code q (up to 255) is split into 16h + l (nibbles), so
+// that VPMADDUBSW's int16 pair sums cannot saturate (at most
+// 8·2·15·128 = 30720 over a block). The low nibbles stay in the code
+// registers, the high ones go to the frame, 32 bytes per code vector.
+
+// INT8_SPLIT1(c, off) splits code vector c; Y3 holds 0x0F bytes.
+#define INT8_SPLIT1(c, off) \
+	VPSRLW  $4, c, Y14 \
+	VPAND   Y3, Y14, Y14 \
+	VMOVDQU Y14, off(SP) \
+	VPAND   Y3, c, c
+#define INT8_SPLIT8 \
+	MOVL         $0x0f0f0f0f, R8 \
+	MOVQ         R8, X3 \
+	VPBROADCASTD X3, Y3 \
+	INT8_SPLIT1(Y5, 0) \
+	INT8_SPLIT1(Y6, 32) \
+	INT8_SPLIT1(Y0, 64) \
+	INT8_SPLIT1(Y12, 96) \
+	INT8_SPLIT1(Y1, 128) \
+	INT8_SPLIT1(Y4, 160) \
+	INT8_SPLIT1(Y2, 192) \
+	INT8_SPLIT1(Y7, 224)
+
+// INT8_MADD8(off, c, hoff) adds the products of the activation vector at
+// off(AX) with the low nibbles c to Y14 and with the high nibbles at
+// hoff(SP) to Y3 (int16).
+#define INT8_MADD8(off, c, hoff) \
+	GEMM_MADD8(off, c, Y14) \
+	VMOVDQU    hoff(SP), Y15 \
+	VPMADDUBSW off(AX), Y15, Y15 \
+	VPADDW     Y15, Y3, Y3
+
+// INT8_TOKEN8_MADD(base, acc) is INT8_TOKEN8_VNNI with the split codes.
+// Clobbers Y3, Y14, Y15.
+#define INT8_TOKEN8_MADD(base, acc) \
+	VPXOR    Y14, Y14, Y14 \
+	VPXOR    Y3, Y3, Y3 \
+	INT8_MADD8(base+0, Y5, 0) \
+	INT8_MADD8(base+32, Y6, 32) \
+	INT8_MADD8(base+64, Y0, 64) \
+	INT8_MADD8(base+96, Y12, 96) \
+	INT8_MADD8(base+128, Y1, 128) \
+	INT8_MADD8(base+160, Y4, 160) \
+	INT8_MADD8(base+192, Y2, 192) \
+	INT8_MADD8(base+224, Y7, 224) \
+	VPMADDWD wordOnes<>(SB), Y14, Y14 \
+	VPMADDWD wordSixteens<>(SB), Y3, Y3 \
+	VPADDD   Y3, Y14, Y14 \
+	INT8_SCALE8(base, acc)
+
+// func int8GEMMx8(codes, scales *byte, stride, rows, groups int, act *byte, tokens int, out *float32, ldo int)
+TEXT ·int8GEMMx8(SB), NOSPLIT, $256-72
+	INT8_GEMM8(INT8_SPLIT8, INT8_TOKEN8_MADD)

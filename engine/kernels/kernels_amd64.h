@@ -315,3 +315,354 @@ dots8: \
 done8: \
 	VZEROUPPER \
 	RET
+
+// TRANSPOSE8 transposes the 8×8 dword matrices held in each 256-bit half
+// (each 128-bit lane pair) of r0..r7 (one row per register). Afterwards,
+// per 256-bit half, r(e) (e < 4) holds column e of rows 0..3 in its low
+// 128 bits and column e+4 in its high 128 bits, and r(e+4) the same for
+// rows 4..7.
+#define TRANSPOSE8(r0, r1, r2, r3, r4, r5, r6, r7, t0, t1, t2, t3, t4, t5, t6, t7) \
+	VPUNPCKLDQ  r1, r0, t0 \
+	VPUNPCKHDQ  r1, r0, t1 \
+	VPUNPCKLDQ  r3, r2, t2 \
+	VPUNPCKHDQ  r3, r2, t3 \
+	VPUNPCKLDQ  r5, r4, t4 \
+	VPUNPCKHDQ  r5, r4, t5 \
+	VPUNPCKLDQ  r7, r6, t6 \
+	VPUNPCKHDQ  r7, r6, t7 \
+	VPUNPCKLQDQ t2, t0, r0 \
+	VPUNPCKHQDQ t2, t0, r1 \
+	VPUNPCKLQDQ t3, t1, r2 \
+	VPUNPCKHQDQ t3, t1, r3 \
+	VPUNPCKLQDQ t6, t4, r4 \
+	VPUNPCKHQDQ t6, t4, r5 \
+	VPUNPCKLQDQ t7, t5, r6 \
+	VPUNPCKHQDQ t7, t5, r7
+
+// The GEMM kernels (int2GEMMx16 in impl_amd64.go) multiply rows with up
+// to 4 tokens, whose prepared activations lie GEMM_TOKEN_BYTES
+// (gemmActBytes in gemv_amd64.go) apart from AX on; a row's block of
+// codes is expanded once and multiplied with every token.
+// Their D and S' are in the lane order of the codes (laneScales), so the
+// kernels put the row's scales and offsets in that order too.
+#define GEMM_TOKEN_BYTES 5120
+
+// GEMM_TOKENS2(TOKEN, tok, next, a0, b0, a1, b1, a2, b2, a3, b3) runs
+// TOKEN(base, accA, accB) for each token of an AVX-512 tile of two rows A
+// and B (tok: their count, 1 to 4) with the sums a(t) and b(t), then goes
+// on at next.
+#define GEMM_TOKENS2(TOKEN, tok, next, a0, b0, a1, b1, a2, b2, a3, b3) \
+	TOKEN(0, a0, b0) \
+	CMPQ tok, $2 \
+	JB   next \
+	TOKEN(GEMM_TOKEN_BYTES, a1, b1) \
+	CMPQ tok, $3 \
+	JB   next \
+	TOKEN(2*GEMM_TOKEN_BYTES, a2, b2) \
+	CMPQ tok, $4 \
+	JB   next \
+	TOKEN(3*GEMM_TOKEN_BYTES, a3, b3)
+
+// GEMM_REDUCE1(z, y, dst) adds the 16 floats of z (view y, Z16 or above)
+// to the float32 at dst. Clobbers Y0, Y1.
+#define GEMM_REDUCE1(z, y, dst) \
+	VEXTRACTF64X4 $1, z, Y1 \
+	VADDPS        Y1, y, Y0 \
+	REDUCE1_256(Y0, X0, X1, dst)
+
+// GEMM_REDUCE2(tok, done, off, z0, y0, z1, y1, z2, y2, z3, y3) adds the
+// sums z(t) of a row's tokens (Z16 or above) to their outputs at off(R10)
+// + t·R11, then goes on at done. Clobbers Y0, Y1, R8.
+#define GEMM_REDUCE2(tok, done, off, z0, y0, z1, y1, z2, y2, z3, y3) \
+	GEMM_REDUCE1(z0, y0, off(R10)) \
+	CMPQ tok, $2 \
+	JB   done \
+	GEMM_REDUCE1(z1, y1, off(R10)(R11*1)) \
+	CMPQ tok, $3 \
+	JB   done \
+	GEMM_REDUCE1(z2, y2, off(R10)(R11*2)) \
+	CMPQ tok, $4 \
+	JB   done \
+	LEAQ (R10)(R11*1), R8 \
+	GEMM_REDUCE1(z3, y3, off(R8)(R11*2))
+
+// GEMM_TOKENS8(TOKEN, tok, next) is GEMM_TOKENS2 for the AVX2 GEMMs, which
+// multiply one row at a time: TOKEN(base, acc) with the sums Y8..Y11.
+#define GEMM_TOKENS8(TOKEN, tok, next) \
+	TOKEN(0, Y8) \
+	CMPQ tok, $2 \
+	JB   next \
+	TOKEN(GEMM_TOKEN_BYTES, Y9) \
+	CMPQ tok, $3 \
+	JB   next \
+	TOKEN(2*GEMM_TOKEN_BYTES, Y10) \
+	CMPQ tok, $4 \
+	JB   next \
+	TOKEN(3*GEMM_TOKEN_BYTES, Y11)
+
+// GEMM_ZERO8 zeroes the AVX2 tokens' sums Y8..Y11.
+#define GEMM_ZERO8 \
+	VPXOR Y8, Y8, Y8 \
+	VPXOR Y9, Y9, Y9 \
+	VPXOR Y10, Y10, Y10 \
+	VPXOR Y11, Y11, Y11
+
+// GEMM_REDUCE8(tok, done, out) adds the sums Y8..Y11 of the tokens to
+// their outputs at out + t·R11, then goes on at done. Clobbers X0, R8.
+#define GEMM_REDUCE8(tok, done, out) \
+	REDUCE1_256(Y8, X8, X0, (out)) \
+	CMPQ tok, $2 \
+	JB   done \
+	REDUCE1_256(Y9, X9, X0, (out)(R11*1)) \
+	CMPQ tok, $3 \
+	JB   done \
+	REDUCE1_256(Y10, X10, X0, (out)(R11*2)) \
+	CMPQ tok, $4 \
+	JB   done \
+	LEAQ (out)(R11*1), R8 \
+	REDUCE1_256(Y11, X11, X0, (R8)(R11*2))
+
+// GEMM_SCALES2(sc, off, d, o) decodes a row's block of 16 scale codes at
+// sc into d and converts its offset codes at off to floats in o (K1
+// masks the groups of a partial block), then puts both in the lane order
+// of the codes (GM16_PERM).
+#define GEMM_SCALES2(sc, off, d, o) \
+	VPMOVZXBD.Z sc, K1, d \
+	VPSLLD      $20, d, d \
+	VPADDD.BCST scaleBias<>(SB), d, d \
+	VPMOVSXBD.Z off, K1, o \
+	VCVTDQ2PS   o, o \
+	GM16_PERM(d, o)
+
+// GEMM_DOT2(off, a, b) adds the products of the activation vector at
+// off(AX) with code vector a of row A to Z9 and with b of row B to Z10.
+#define GEMM_DOT2(off, a, b) \
+	VMOVDQU32 off(AX), Z8 \
+	VPDPBUSD  Z8, a, Z9 \
+	VPDPBUSD  Z8, b, Z10
+
+// GEMM_TOKEN2(base, accA, accB) adds a token's products with the expanded
+// codes of rows A (Z0..Z7) and B (Z12..Z19) to their sums:
+//	acc += d · (float(i)·D + o·S')
+// d and o in Z28, Z29 (A) and Z30, Z31 (B). Clobbers Z8..Z11.
+#define GEMM_TOKEN2(base, accA, accB) \
+	VPXORD      Z9, Z9, Z9 \
+	VPXORD      Z10, Z10, Z10 \
+	GEMM_DOT2(base+0, Z0, Z12) \
+	GEMM_DOT2(base+64, Z1, Z13) \
+	GEMM_DOT2(base+128, Z2, Z14) \
+	GEMM_DOT2(base+192, Z3, Z15) \
+	GEMM_DOT2(base+256, Z4, Z16) \
+	GEMM_DOT2(base+320, Z5, Z17) \
+	GEMM_DOT2(base+384, Z6, Z18) \
+	GEMM_DOT2(base+448, Z7, Z19) \
+	VCVTDQ2PS   Z9, Z9 \
+	VCVTDQ2PS   Z10, Z10 \
+	VMOVUPS     base+512(AX), Z8 \
+	VMULPS      Z8, Z9, Z9 \
+	VMULPS      Z8, Z10, Z10 \
+	VMOVUPS     base+576(AX), Z11 \
+	VFMADD231PS Z11, Z29, Z9 \
+	VFMADD231PS Z11, Z31, Z10 \
+	VFMADD231PS Z28, Z9, accA \
+	VFMADD231PS Z30, Z10, accB
+
+// GROUPED_GEMM16(cbytes, cshift) is the body of the AVX-512 Int2 and Int4
+// GEMMs (see int2GEMMx16): tiles of two rows A and B (the last row alone:
+// B = A with DX = 0, not stored) over blocks of 16 groups of cbytes =
+// 16<<cshift code bytes, each block expanded once and multiplied with
+// every token by GEMM_TOKEN2, so that each activation load serves both
+// rows. The format supplies G16_SETUP, G16_MASKS and G16_TAILMASK (as for
+// GROUPED_GEMV16; G16_SETUP runs every block, as its constants Z8..Z11
+// become the tokens' temporaries) and
+//	GM16_PREFETCH(p)  requests a row's block (cbytes+32 bytes) from p on
+//	GM16_EXPAND(a0, a1, a2, a3, c0, ..., c7, t0, ..., t3)
+//	                  expands a row's block of codes (64-byte vectors at
+//	                  a0..a3) into c0..c7 (code vector k pairs with
+//	                  prepared activation vector k); temporaries t0..t3
+//	GM16_PERM(d, o)   puts the scales and offsets in the codes' lane order
+// Registers as in GROUPED_GEMV16, but R10 row A's first output, R11
+// 4·ldo, R12 the rows left, R14 sweeps the next tile, Z20..Z23 and
+// Z24..Z27 the sums of rows A and B for the 4 tokens.
+#define GROUPED_GEMM16(cbytes, cshift) \
+	GROUPED_ARGS(16) \
+	MOVQ rows+32(FP), R12 \
+	MOVQ out+64(FP), R10 \
+	MOVQ ldo+72(FP), R11 \
+	SHLQ $2, R11 \
+tile: \
+	TESTQ R12, R12 \
+	JZ    done \
+	CMPQ  R12, $2 \
+	JAE   pair \
+	XORL  DX, DX \
+pair: \
+	LEAQ   (SI)(DX*2), R14 \
+	VPXORD Z20, Z20, Z20 \
+	VPXORD Z21, Z21, Z21 \
+	VPXORD Z22, Z22, Z22 \
+	VPXORD Z23, Z23, Z23 \
+	VPXORD Z24, Z24, Z24 \
+	VPXORD Z25, Z25, Z25 \
+	VPXORD Z26, Z26, Z26 \
+	VPXORD Z27, Z27, Z27 \
+	MOVQ   act+48(FP), AX \
+	MOVQ   groups+40(FP), CX \
+	G16_MASKS \
+block: \
+	CMPQ CX, $16 \
+	JAE  full \
+	G16_TAILMASK \
+full: \
+	GM16_PREFETCH(R14) \
+	LEAQ (R14)(DX*1), R8 \
+	GM16_PREFETCH(R8) \
+	ADDQ $(cbytes+32), R14 \
+	G16_SETUP \
+	GM16_EXPAND(0(SI), 64(SI), 128(SI), 192(SI), Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z12, Z13, Z14, Z15) \
+	GM16_EXPAND(0(SI)(DX*1), 64(SI)(DX*1), 128(SI)(DX*1), 192(SI)(DX*1), Z12, Z13, Z14, Z15, Z16, Z17, Z18, Z19, Z28, Z29, Z30, Z31) \
+	GEMM_SCALES2((BX), (DI), Z28, Z29) \
+	GEMM_SCALES2((BX)(DX*1), (DI)(DX*1), Z30, Z31) \
+	GEMM_TOKENS2(GEMM_TOKEN2, tokens+56(FP), next, Z20, Z24, Z21, Z25, Z22, Z26, Z23, Z27) \
+next: \
+	NEXTBLOCK(640, cbytes, 16) \
+	JG   block \
+	GEMM_REDUCE2(tokens+56(FP), rowB, 0, Z20, Y20, Z21, Y21, Z22, Y22, Z23, Y23) \
+rowB: \
+	CMPQ R12, $2 \
+	JB   done \
+	GEMM_REDUCE2(tokens+56(FP), tiledone, 4, Z24, Y24, Z25, Y25, Z26, Y26, Z27, Y27) \
+tiledone: \
+	ADDQ $8, R10 \
+	NEXTROWS(2, cshift) \
+	SUBQ $2, R12 \
+	JMP  tile \
+done: \
+	VZEROUPPER \
+	RET
+
+// GEMM_TOKEN8_VNNI(base, acc) is GEMM_TOKEN2 for one row and AVX2 with
+// AVX-VNNI: the expanded codes in Y0..Y7, the decoded scales in Y12, the
+// offsets in Y13. Clobbers Y14, Y15.
+#define GEMM_TOKEN8_VNNI(base, acc) \
+	VPXOR Y14, Y14, Y14 \
+	GEMM_VNNI8(base+0, 0) \
+	GEMM_VNNI8(base+32, 1) \
+	GEMM_VNNI8(base+64, 2) \
+	GEMM_VNNI8(base+96, 3) \
+	GEMM_VNNI8(base+128, 4) \
+	GEMM_VNNI8(base+160, 5) \
+	GEMM_VNNI8(base+192, 6) \
+	GEMM_VNNI8(base+224, 7) \
+	GEMM_SCALE8(base, acc)
+
+// GEMM_VNNI8(off, c) adds the products of the activation vector at off(AX)
+// with the codes in Y(c) to Y14. Clobbers Y15.
+#define GEMM_VNNI8(off, c) \
+	VMOVDQU off(AX), Y15 \
+	VNNIY(14, c, 15)
+
+// GEMM_TOKEN8_MADD(base, acc) is GEMM_TOKEN8_VNNI with VPMADDUBSW int16
+// pair sums (codes of at most 15: at most 8·2·15·128 = 30720, no
+// saturation), widened by VPMADDWD.
+#define GEMM_TOKEN8_MADD(base, acc) \
+	VPMADDUBSW base+0(AX), Y0, Y14 \
+	GEMM_MADD8(base+32, Y1, Y14) \
+	GEMM_MADD8(base+64, Y2, Y14) \
+	GEMM_MADD8(base+96, Y3, Y14) \
+	GEMM_MADD8(base+128, Y4, Y14) \
+	GEMM_MADD8(base+160, Y5, Y14) \
+	GEMM_MADD8(base+192, Y6, Y14) \
+	GEMM_MADD8(base+224, Y7, Y14) \
+	VPMADDWD   wordOnes<>(SB), Y14, Y14 \
+	GEMM_SCALE8(base, acc)
+
+// GEMM_MADD8(off, c, acc) adds the int16 pair sums of the products of the
+// activation vector at off(AX) with the codes c to acc. Clobbers Y15.
+#define GEMM_MADD8(off, c, acc) \
+	VPMADDUBSW off(AX), c, Y15 \
+	VPADDW     Y15, acc, acc
+
+// GEMM_SCALE8(base, acc) folds a token's integer sums Y14 into acc:
+//	acc += d · (float(i)·D + o·S')
+#define GEMM_SCALE8(base, acc) \
+	VCVTDQ2PS   Y14, Y14 \
+	VMULPS      base+256(AX), Y14, Y14 \
+	VFMADD231PS base+288(AX), Y13, Y14 \
+	VFMADD231PS Y12, Y14, acc
+
+// wordOnes<> is 16 int16 ones (VPMADDWD widening).
+DATA wordOnes<>+0(SB)/8, $0x0001000100010001
+DATA wordOnes<>+8(SB)/8, $0x0001000100010001
+DATA wordOnes<>+16(SB)/8, $0x0001000100010001
+DATA wordOnes<>+24(SB)/8, $0x0001000100010001
+GLOBL wordOnes<>(SB), RODATA|NOPTR, $32
+
+// GROUPED_GEMM8(cbytes, cshift, TOKEN, lanes) is GROUPED_GEMM16 for AVX2:
+// blocks of 8 groups of cbytes = 8<<cshift code bytes, multiplied with
+// every token by TOKEN (GEMM_TOKEN8_VNNI or GEMM_TOKEN8_MADD); lanes is
+// the VPERMD index (8 dwords) that puts the row's scales and offsets in
+// the codes' lane order. The format supplies
+//	GM8_CODES      loads a full block's codes
+//	GM8_TAILCODES  loads those of the last r = CX < 8 groups with
+//	               VPMASKMOVD (R8: dwordMasks, R10: 64-8r)
+//	GM8_EXPAND     expands them into Y0..Y7 (code vector k pairs with
+//	               prepared activation vector k); temporaries Y12..Y15
+// Registers as in GROUPED_GEMM16, but R9 the first token's output (TAIL8
+// takes R10), Y8..Y11 the tokens' sums, Y12 the block's decoded scales,
+// Y13 its offsets; R14 sweeps the next row (3 cache lines a block).
+#define GROUPED_GEMM8(cbytes, cshift, TOKEN, lanes) \
+	GROUPED_ARGS(8) \
+	MOVQ rows+32(FP), R12 \
+	MOVQ out+64(FP), R9 \
+	MOVQ ldo+72(FP), R11 \
+	SHLQ $2, R11 \
+row8: \
+	TESTQ R12, R12 \
+	JZ    done8 \
+	LEAQ  (SI)(DX*1), R14 \
+	GEMM_ZERO8 \
+	MOVQ  act+48(FP), AX \
+	MOVQ  groups+40(FP), CX \
+block8: \
+	PREFETCHT0 0(R14) \
+	PREFETCHT0 64(R14) \
+	PREFETCHT0 128(R14) \
+	ADDQ       $(cbytes+16), R14 \
+	CMPQ       CX, $8 \
+	JB         tail8 \
+	GM8_CODES \
+	GM8_EXPAND \
+	VPMOVZXBD  (BX), Y12 \
+	VPMOVSXBD  (DI), Y13 \
+	JMP        scales8 \
+tail8: \
+	MOVQ CX, R10 \
+	SHLQ $3, R10 \
+	NEGQ R10 \
+	ADDQ $64, R10 \
+	LEAQ dwordMasks<>(SB), R8 \
+	GM8_TAILCODES \
+	GM8_EXPAND \
+	TAIL8(Y12, X12, Y13, X13) \
+scales8: \
+	VPSLLD       $20, Y12, Y12 \
+	VPBROADCASTD scaleBias<>(SB), Y14 \
+	VPADDD       Y14, Y12, Y12 \
+	VCVTDQ2PS    Y13, Y13 \
+	VMOVDQU      lanes, Y14 \
+	VPERMD       Y12, Y14, Y12 \
+	VPERMD       Y13, Y14, Y13 \
+	GEMM_TOKENS8(TOKEN, tokens+56(FP), next8) \
+next8: \
+	NEXTBLOCK(320, cbytes, 8) \
+	JG   block8 \
+	GEMM_REDUCE8(tokens+56(FP), rowdone8, R9) \
+rowdone8: \
+	ADDQ $4, R9 \
+	NEXTROWS(1, cshift) \
+	DECQ R12 \
+	JMP  row8 \
+done8: \
+	VZEROUPPER \
+	RET

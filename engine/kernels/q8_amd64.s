@@ -1,32 +1,13 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "kernels_amd64.h"
 
 // Activation transposes: a block of groups of 32 int8 activations (8
 // dwords each, rows) becomes 8 vectors (columns) with one group per lane,
 // followed by the groups' D and S·unit (layout: gemv_amd64.go).
 
-// TRANSPOSE8 transposes the 8×8 dword matrices held in each 256-bit half
-// of r0..r7 (one row per register). Afterwards, per 256-bit half, r(e)
-// (e < 4) holds column e of rows 0..3 in its low 128 bits and column e+4
-// in its high 128 bits, and r(e+4) the same for rows 4..7.
-#define TRANSPOSE8(r0, r1, r2, r3, r4, r5, r6, r7, t0, t1, t2, t3, t4, t5, t6, t7) \
-	VPUNPCKLDQ  r1, r0, t0 \
-	VPUNPCKHDQ  r1, r0, t1 \
-	VPUNPCKLDQ  r3, r2, t2 \
-	VPUNPCKHDQ  r3, r2, t3 \
-	VPUNPCKLDQ  r5, r4, t4 \
-	VPUNPCKHDQ  r5, r4, t5 \
-	VPUNPCKLDQ  r7, r6, t6 \
-	VPUNPCKHDQ  r7, r6, t7 \
-	VPUNPCKLQDQ t2, t0, r0 \
-	VPUNPCKHQDQ t2, t0, r1 \
-	VPUNPCKLQDQ t3, t1, r2 \
-	VPUNPCKHQDQ t3, t1, r3 \
-	VPUNPCKLQDQ t6, t4, r4 \
-	VPUNPCKHQDQ t6, t4, r5 \
-	VPUNPCKLQDQ t7, t5, r6 \
-	VPUNPCKHQDQ t7, t5, r7
+// TRANSPOSE8 is in kernels_amd64.h.
 
 // LOADPAIR16 loads the groups at order[off] and order[off+8] into the low
 // and high 256 bits of z.

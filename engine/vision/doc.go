@@ -14,11 +14,14 @@
 //     grid of tiles; a global view of the whole image, squashed to one tile,
 //     comes last. Every tile is normalized with the model's mean and std.
 //  3. Encoder.Encode runs each tile through the encoder: a stride-P patch
-//     convolution (a matrix product per patch) plus learned position
-//     embeddings, pre-norm transformer blocks (LayerNorm, multi-head
-//     bidirectional attention, GELU MLP), a final LayerNorm, a pixel shuffle
-//     that folds each scale×scale square of patches into one token, and the
-//     linear projector mm.model.fc.
+//     convolution (one matrix product over every patch's pixels) plus
+//     learned position embeddings, pre-norm transformer blocks (LayerNorm,
+//     multi-head bidirectional attention, GELU MLP), a final LayerNorm, a
+//     pixel shuffle that folds each scale×scale square of patches into one
+//     token, and the linear projector mm.model.fc. Every linear layer is one
+//     kernels.Pool.GEMMF32 over all patches, attention heads run in
+//     parallel on the pool, and the element-wise passes are split by
+//     patches.
 //  4. BuildLayout splices the encoded tiles into a tokenized prompt at its
 //     media markers, with the tile-position tokens the chat format expects.
 //

@@ -2,6 +2,8 @@ package vision
 
 import (
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 
@@ -38,13 +40,21 @@ type stages struct {
 	shuffle []float32 // TokensPerImage × Dim·scale²: input of the projector
 }
 
+// tokenChunk is the tokens per work item of the element-wise passes
+// (layer norms, biases, GELU, residuals) spread over the pool.
+const tokenChunk = 64
+
 // scratch holds the activations of one image.
 type scratch struct {
 	x, h, q, k, v, att []float32 // Patches × Dim
 	ff                 []float32 // Patches × FFN
-	col                []float32 // one patch's pixels: 3·P·P
-	scores             []float32 // Patches
+	cols               []float32 // Patches × 3·P·P: every patch's pixels (im2col)
+	keys               []byte    // Patches × Dim: k as little-endian float32
+	valuesT            []byte    // Dim × Patches: v transposed, little-endian float32
 	shuffle            []float32 // TokensPerImage × Dim·scale²
+	// scores holds one Patches×Patches buffer of attention weights per
+	// thread that may run attention heads at once (see attention).
+	scores chan []float32
 }
 
 func (e *Encoder) newScratch() *scratch {
@@ -52,8 +62,8 @@ func (e *Encoder) newScratch() *scratch {
 	buf := func(k int) []float32 { return make([]float32, k) }
 	return &scratch{
 		x: buf(n * d), h: buf(n * d), q: buf(n * d), k: buf(n * d), v: buf(n * d), att: buf(n * d),
-		ff: buf(n * e.FFN), col: buf(3 * e.PatchSize * e.PatchSize), scores: buf(n),
-		shuffle: buf(n * d),
+		ff: buf(n * e.FFN), cols: buf(n * 3 * e.PatchSize * e.PatchSize),
+		keys: make([]byte, 4*n*d), valuesT: make([]byte, 4*n*d), shuffle: buf(n * d),
 	}
 }
 
@@ -72,11 +82,7 @@ func (e *Encoder) encodeImage(p *kernels.Pool, img []float32, s *scratch, st *st
 			return nil, fmt.Errorf("block %d: %w", i, err)
 		}
 	}
-	d := e.Dim
-	for t := range e.Patches() {
-		row := s.x[t*d : (t+1)*d]
-		nn.LayerNorm(row, row, e.postW, e.postB, e.Eps)
-	}
+	e.layerNorm(p, s.x, s.x, e.postW, e.postB)
 	e.pixelShuffle(s.x, s.shuffle)
 	out := make([]float32, e.TokensPerImage()*e.ProjDim)
 	if err := (linear{w: e.fc}).apply(p, s.shuffle, out); err != nil {
@@ -90,41 +96,42 @@ func (e *Encoder) encodeImage(p *kernels.Pool, img []float32, s *scratch, st *st
 }
 
 // embedPatches sets s.x to the patch convolution (inputs and weights in
-// float16, sums in float32) plus its bias, plus the position embeddings.
+// float16, sums in float32) plus its bias, plus the position embeddings:
+// the pixels of every patch are gathered into a row of s.cols (im2col),
+// then multiplied with the convolution weights in one product.
 func (e *Encoder) embedPatches(p *kernels.Pool, img []float32, s *scratch) error {
 	ps, side, size, d := e.PatchSize, e.Side(), e.ImageSize, e.Dim
-	for py := range side {
-		for px := range side {
-			// im2col: the column is ordered [channel][ky][kx] like the weight rows
-			i := 0
-			for c := range 3 {
-				plane := img[c*size*size:]
-				for ky := range ps {
-					row := plane[(py*ps+ky)*size+px*ps:]
-					for kx := range ps {
-						s.col[i] = f16(row[kx])
-						i++
-					}
+	pp := 3 * ps * ps
+	e.forTokens(p, func(t int) {
+		py, px := t/side, t%side
+		// the column is ordered [channel][ky][kx] like the weight rows
+		col := s.cols[t*pp : (t+1)*pp]
+		i := 0
+		for c := range 3 {
+			plane := img[c*size*size:]
+			for ky := range ps {
+				row := plane[(py*ps+ky)*size+px*ps:]
+				for kx := range ps {
+					col[i] = f16(row[kx])
+					i++
 				}
 			}
-			t := py*side + px
-			out := s.x[t*d : (t+1)*d]
-			if err := p.GEMVF32(e.patch, s.col, out); err != nil {
-				return err
-			}
-			nn.Add(out, out, e.patchB)
-			nn.Add(out, out, e.pos[t*d:(t+1)*d])
 		}
+	})
+	if err := p.GEMMF32(e.patch, s.cols, e.Patches(), s.x); err != nil {
+		return err
 	}
+	e.forTokens(p, func(t int) {
+		out := s.x[t*d : (t+1)*d]
+		nn.Add(out, out, e.patchB)
+		nn.Add(out, out, e.pos[t*d:(t+1)*d])
+	})
 	return nil
 }
 
 // block applies one pre-norm transformer block to s.x in place.
 func (e *Encoder) block(p *kernels.Pool, b *block, s *scratch) error {
-	n, d := e.Patches(), e.Dim
-	for t := range n {
-		nn.LayerNorm(s.h[t*d:(t+1)*d], s.x[t*d:(t+1)*d], b.ln1W, b.ln1B, e.Eps)
-	}
+	e.layerNorm(p, s.h, s.x, b.ln1W, b.ln1B)
 	for _, qkv := range []struct {
 		l   linear
 		out []float32
@@ -133,53 +140,103 @@ func (e *Encoder) block(p *kernels.Pool, b *block, s *scratch) error {
 			return err
 		}
 	}
-	e.attention(s)
+	if err := e.attention(p, s); err != nil {
+		return err
+	}
 	if err := b.o.apply(p, s.att, s.h); err != nil {
 		return err
 	}
-	nn.Add(s.x, s.x, s.h)
-	for t := range n {
-		nn.LayerNorm(s.h[t*d:(t+1)*d], s.x[t*d:(t+1)*d], b.ln2W, b.ln2B, e.Eps)
-	}
+	e.addResidual(p, s.x, s.h)
+	e.layerNorm(p, s.h, s.x, b.ln2W, b.ln2B)
 	if err := b.up.apply(p, s.h, s.ff); err != nil {
 		return err
 	}
-	geluF16(s.ff)
+	f := e.FFN
+	e.forTokens(p, func(t int) { geluF16(s.ff[t*f : (t+1)*f]) })
 	if err := b.down.apply(p, s.ff, s.h); err != nil {
 		return err
 	}
-	nn.Add(s.x, s.x, s.h)
+	e.addResidual(p, s.x, s.h)
 	return nil
 }
 
+// forTokens calls fn for every patch, spread over the pool.
+func (e *Encoder) forTokens(p *kernels.Pool, fn func(t int)) {
+	p.ParallelFor(e.Patches(), tokenChunk, func(lo, hi int) {
+		for t := lo; t < hi; t++ {
+			fn(t)
+		}
+	})
+}
+
+// layerNorm sets each patch's row of dst to the layer norm of its row of x.
+func (e *Encoder) layerNorm(p *kernels.Pool, dst, x, w, b []float32) {
+	d := e.Dim
+	e.forTokens(p, func(t int) { nn.LayerNorm(dst[t*d:(t+1)*d], x[t*d:(t+1)*d], w, b, e.Eps) })
+}
+
+// addResidual adds h to x, patch by patch.
+func (e *Encoder) addResidual(p *kernels.Pool, x, h []float32) {
+	d := e.Dim
+	e.forTokens(p, func(t int) { nn.Add(x[t*d:(t+1)*d], x[t*d:(t+1)*d], h[t*d:(t+1)*d]) })
+}
+
 // attention sets s.att to multi-head bidirectional attention over all
-// patches: per head, softmax(q·kᵀ/√headDim)·v.
-func (e *Encoder) attention(s *scratch) {
-	n, d, hd := e.Patches(), e.Dim, e.HeadDim()
-	scale := float32(1 / math.Sqrt(float64(hd)))
-	for h := range e.Heads {
-		off := h * hd
-		for i := range n {
-			q := s.q[i*d+off : i*d+off+hd]
-			for j := range n {
-				k := s.k[j*d+off : j*d+off+hd]
-				var dot float32
-				for c, qv := range q {
-					dot += qv * k[c]
-				}
-				s.scores[j] = dot * scale
-			}
-			nn.Softmax(s.scores)
-			out := s.att[i*d+off : i*d+off+hd]
-			clear(out)
-			for j, w := range s.scores {
-				v := s.v[j*d+off : j*d+off+hd]
-				for c := range out {
-					out[c] += w * v[c]
-				}
-			}
+// patches: per head, softmax(q·kᵀ/√headDim)·v. The heads are spread over
+// the pool's threads; each multiplies its queries with its keys (one
+// product, the keys as the matrix), takes the softmax of each query's
+// scores, and multiplies the weights with its values (one product, the
+// transposed values as the matrix). Both products sum in float32, in key
+// and in feature order.
+func (e *Encoder) attention(p *kernels.Pool, s *scratch) error {
+	n := e.Patches()
+	if s.scores == nil || cap(s.scores) < p.Threads() {
+		s.scores = make(chan []float32, p.Threads())
+		for range p.Threads() {
+			s.scores <- make([]float32, n*n)
 		}
 	}
+	errs := make([]error, e.Heads)
+	p.ParallelFor(e.Heads, 1, func(lo, hi int) {
+		scores := <-s.scores
+		defer func() { s.scores <- scores }()
+		for h := lo; h < hi; h++ {
+			errs[h] = e.attendHead(p, s, h, scores)
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// attendHead computes head h of s.att with scores as scratch (n×n floats).
+func (e *Encoder) attendHead(p *kernels.Pool, s *scratch, h int, scores []float32) error {
+	n, d, hd := e.Patches(), e.Dim, e.HeadDim()
+	off := h * hd
+	le := binary.LittleEndian
+	for j := range n {
+		for c := off; c < off+hd; c++ {
+			le.PutUint32(s.keys[4*(j*d+c):], math.Float32bits(s.k[j*d+c]))
+			le.PutUint32(s.valuesT[4*(c*n+j):], math.Float32bits(s.v[j*d+c]))
+		}
+	}
+	err := p.GEMMF32Strided(&kernels.F32Product{
+		W: s.keys[4*off:], Stride: 4 * d, Rows: n, K: hd,
+		X: s.q[off:], LdX: d, N: n, Out: scores, LdOut: n,
+	})
+	if err != nil {
+		return fmt.Errorf("head %d scores: %w", h, err)
+	}
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	for i := range n {
+		p.SoftmaxF32(scores[i*n:(i+1)*n], scale)
+	}
+	err = p.GEMMF32Strided(&kernels.F32Product{
+		W: s.valuesT[4*off*n:], Stride: 4 * n, Rows: hd, K: n,
+		X: scores, LdX: n, N: n, Out: s.att[off:], LdOut: d,
+	})
+	if err != nil {
+		return fmt.Errorf("head %d values: %w", h, err)
+	}
+	return nil
 }
 
 // pixelShuffle folds each scale×scale square of patches into one token:
@@ -202,21 +259,24 @@ func (e *Encoder) pixelShuffle(x, out []float32) {
 	}
 }
 
-// apply computes out[t] = W·x[t] + b for each of the len(x)/Cols vectors.
+// apply computes out[t] = W·x[t] + b for each of the len(x)/Cols vectors,
+// in one product.
 func (l linear) apply(p *kernels.Pool, x, out []float32) error {
 	rows, cols := l.w.Rows, l.w.Cols
 	n := len(x) / cols
-	if n*cols != len(x) || len(out) < n*rows {
+	if n*cols != len(x) || len(out) != n*rows {
 		return fmt.Errorf("tensor %s: %d×%d matrix times %d values into %d", l.w.Name, rows, cols, len(x), len(out))
 	}
-	for t := range n {
-		o := out[t*rows : (t+1)*rows]
-		if err := p.GEMVF32(l.w, x[t*cols:(t+1)*cols], o); err != nil {
-			return err
-		}
-		if l.b != nil {
-			nn.Add(o, o, l.b)
-		}
+	if err := p.GEMMF32(l.w, x, n, out); err != nil {
+		return err
+	}
+	if l.b != nil {
+		p.ParallelFor(n, tokenChunk, func(lo, hi int) {
+			for t := lo; t < hi; t++ {
+				o := out[t*rows : (t+1)*rows]
+				nn.Add(o, o, l.b)
+			}
+		})
 	}
 	return nil
 }

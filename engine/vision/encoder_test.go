@@ -2,6 +2,7 @@ package vision
 
 import (
 	"context"
+	"runtime"
 	"testing"
 
 	"github.com/mobile-mm-llm/mobile-mm-llm/engine/kernels"
@@ -47,5 +48,38 @@ func TestEncoderGolden(t *testing.T) {
 	require.Len(t, got, 7)
 	for i, emb := range got {
 		require.Less(t, maxAbsDiff(emb, embd[i*64:(i+1)*64]), 2e-4, "image %d", i)
+	}
+}
+
+// TestEncodeSameBitsAllImpls: on amd64 the encoder's products and softmax
+// give the generic kernels' bits with every Impl, on 1 and 2 threads
+// (elsewhere the SIMD products sum in another order: within the golden
+// bound of image_embd).
+func TestEncodeSameBitsAllImpls(t *testing.T) {
+	e := loadGoldenEncoder(t)
+	batch := goldenBatch(t, e)
+	generic, err := kernels.Lookup("generic")
+	require.NoError(t, err)
+	ref := kernels.NewPool(1, generic)
+	defer ref.Close()
+	want, err := e.Encode(context.Background(), ref, batch)
+	require.NoError(t, err)
+	for _, im := range kernels.Impls() {
+		if !im.Supported {
+			continue
+		}
+		for _, threads := range []int{1, 2} {
+			p := kernels.NewPool(threads, im)
+			got, err := e.Encode(context.Background(), p, batch)
+			p.Close()
+			require.NoError(t, err)
+			if runtime.GOARCH == "amd64" {
+				require.Equal(t, want, got, "%s t%d", im.Name, threads)
+				continue
+			}
+			for i := range want {
+				require.Less(t, maxAbsDiff(want[i], got[i]), 2e-4, "%s t%d image %d", im.Name, threads, i)
+			}
+		}
 	}
 }
