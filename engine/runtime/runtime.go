@@ -48,6 +48,10 @@ type Options struct {
 	Device *cuda.Device
 	// Logf receives that log line (nil: log.Printf).
 	Logf func(format string, args ...any)
+	// Unbatched decodes each request on its own. By default, with several
+	// Sequences on the CPU, the decode steps of the requests generating at
+	// the same time run as one batch (decoder.DecodeBatch).
+	Unbatched bool
 }
 
 // Message is one chat turn.
@@ -88,6 +92,7 @@ type Runtime struct {
 	images *imagePath // nil for a text-only model
 	pool   *kernels.Pool
 	gpu    *decoder.GPUModel // nil on the CPU
+	batch  *batcher          // nil: each request decodes on its own
 	states chan sequence
 	all    []sequence
 	eou    int32 // <end_of_utterance>, or -1
@@ -133,13 +138,16 @@ func Open(text, mmproj *gguf.File, opt Options) (*Runtime, error) {
 			logf("runtime: running the decoder on the CPU kernels: %s cannot run this model: %v", opt.Device.Name, err)
 		}
 	}
+	if r.gpu == nil && n > 1 && !opt.Unbatched {
+		r.batch = newBatcher(r.pool)
+	}
 	for len(r.all) < n {
 		s, err := m.NewState(ctxLen)
 		if err != nil {
 			r.Close()
 			return nil, fmt.Errorf("runtime: %w", err)
 		}
-		r.all = append(r.all, cpuSequence{s: s, p: r.pool})
+		r.all = append(r.all, cpuSequence{s: s, p: r.pool, b: r.batch})
 	}
 	for _, s := range r.all {
 		r.states <- s
@@ -172,6 +180,10 @@ func (r *Runtime) openGPU(d *cuda.Device, ctxLen, n int) error {
 // Close stops the kernel workers and frees the device memory the decoder
 // holds. Requests must have finished.
 func (r *Runtime) Close() error {
+	if r.batch != nil {
+		r.batch.close()
+		r.batch = nil
+	}
 	r.pool.Close()
 	var errs []error
 	for _, s := range r.all {
@@ -230,6 +242,10 @@ func (r *Runtime) Generate(ctx context.Context, req Request, onText func(string)
 	opt := req.Options
 	opt.MaxTokens = min(opt.MaxTokens, s.capacity()-s.pos())
 	start = time.Now()
+	if r.batch != nil {
+		r.batch.begin()
+		defer r.batch.end()
+	}
 	out, err := generate.Run(ctx, s, vocab{r.tok}, s.logits(), opt, onText)
 	res.Decode = time.Since(start)
 	res.Text, res.CompletionTokens, res.FinishReason = out.Text, len(out.Tokens), out.FinishReason

@@ -26,10 +26,12 @@ type sequence interface {
 	close() error
 }
 
-// cpuSequence runs on the CPU kernels.
+// cpuSequence runs on the CPU kernels; its decode steps go through the
+// batcher when there is one.
 type cpuSequence struct {
 	s *decoder.State
 	p *kernels.Pool
+	b *batcher
 }
 
 func (c cpuSequence) prefill(ctx context.Context, in []decoder.Input) error {
@@ -37,7 +39,13 @@ func (c cpuSequence) prefill(ctx context.Context, in []decoder.Input) error {
 }
 
 func (c cpuSequence) Next(ctx context.Context, token int) ([]float32, error) {
-	if err := c.s.DecodeToken(ctx, c.p, token, true); err != nil {
+	var err error
+	if c.b != nil {
+		err = c.b.next(ctx, c.s, token)
+	} else {
+		err = c.s.DecodeToken(ctx, c.p, token, true)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return c.s.Logits, nil
