@@ -70,12 +70,33 @@ func TestBatchedRequestsMatchUnbatched(t *testing.T) {
 	reqs := []Request{chat("Hello world", 12), chat("The quick brown fox", 7), chat("Hello world", 12),
 		chat("What is two plus two?", 3)}
 	run := func(r *Runtime) []string {
+		// Each request waits at its first streamed piece until every
+		// request has reached its own (or a few seconds have passed), so
+		// that they all generate at once whatever the scheduling.
+		var arrived sync.WaitGroup
+		arrived.Add(len(reqs))
+		all := make(chan struct{})
+		go func() { arrived.Wait(); close(all) }()
 		var wg sync.WaitGroup
 		out := make([]string, len(reqs))
 		for i, req := range reqs {
 			wg.Go(func() {
-				res, err := r.Generate(context.Background(), req, nil)
+				first := true
+				res, err := r.Generate(context.Background(), req, func(string) error {
+					if first {
+						first = false
+						arrived.Done()
+						select {
+						case <-all:
+						case <-time.After(5 * time.Second):
+						}
+					}
+					return nil
+				})
 				require.NoError(t, err)
+				if first {
+					arrived.Done() // nothing was streamed
+				}
 				out[i] = res.Text
 			})
 		}
@@ -86,7 +107,7 @@ func TestBatchedRequestsMatchUnbatched(t *testing.T) {
 	require.Nil(t, unbatched.batch)
 	batched := openText(t, Options{Threads: 1, Sequences: 4, Context: 128})
 	require.NotNil(t, batched.batch)
-	batched.batch.window = time.Minute // every running request joins every step
+	batched.batch.window = time.Minute // every generating request joins every step
 	require.Equal(t, run(unbatched), run(batched))
 	served, batches := batched.batch.served.Load(), batched.batch.batches.Load()
 	t.Logf("%d decode steps in %d batches", served, batches)
