@@ -36,12 +36,23 @@ vet:
 test-native:
 	$(GO) test -count=1 $(PKGS)
 
-## test-arm64: the arm64 (NEON) kernels, run under qemu-user emulation
+## test-arm64: the arm64 (NEON) kernels and the engine's tests, run under qemu-user emulation
 # The second run emulates a core without the dot-product extension, so the
-# plain-NEON kernels are tested as the best Impl too.
+# plain-NEON kernels are tested as the best Impl too. The third runs the other
+# engine packages (llama.cpp goldens included: arm64 fuses x*y+z into FMAs
+# where amd64 does not, see engine/nn's doc) with -tags nocuda, which leaves
+# out engine/cuda's purego loader (it needs an arm64 dynamic loader that qemu
+# does not have); it skips the decoder's and quantizer's slowest tests (the
+# decoder's agreement across Impls and batch sizes, whose arm64-specific part,
+# the NEON kernels against the generic ones, the first runs test; and the
+# quantizer's recipe sweeps): over 6 minutes emulated.
+ARM64_SLOW ?= TestDecodeBatchMatchesDecodeToken|TestPrefillMatchesTokenByToken|TestInt2RecipeFollowsMeasurement|TestRecipesOnFixture
 test-arm64:
 	GOARCH=arm64 $(GO) test -count=1 -exec qemu-aarch64-static ./engine/quant/ ./engine/kernels/
 	QEMU_CPU=cortex-a53 GOARCH=arm64 $(GO) test -count=1 -exec qemu-aarch64-static ./engine/kernels/
+	GOARCH=arm64 $(GO) test -tags nocuda -count=1 -exec qemu-aarch64-static -skip '$(ARM64_SLOW)' \
+		./engine/nn/ ./engine/vision/ ./engine/decoder/ ./engine/tokenizer/ ./engine/generate/ \
+		./engine/gguf/ ./engine/quantize/ ./engine/runtime/
 
 ## run: the main job (the inference server, once it exists)
 run:

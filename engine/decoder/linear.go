@@ -179,7 +179,9 @@ func mulQ8_0(w []byte, cols int, x *quant.Q8, out []float32) {
 			for i, c := range blk[2:] {
 				isum += int32(int8(c)) * int32(x.Qs[b*quant.QK8_0+i])
 			}
-			acc += float32(isum) * (dw * dx[b])
+			// the product is rounded before the sum, as on amd64; without the
+			// conversion arm64 fuses the two into one FMA
+			acc += float32(float32(isum) * (dw * dx[b]))
 		}
 		out[r] = acc
 	}

@@ -77,7 +77,11 @@ func gemvF32Generic(w []byte, stride, n int, x []float32, out []float32) {
 		row := w[r*stride : r*stride+4*n]
 		var acc float32
 		for i, v := range x {
-			acc += math.Float32frombits(uint32(row[4*i])|uint32(row[4*i+1])<<8|uint32(row[4*i+2])<<16|uint32(row[4*i+3])<<24) * v
+			w := math.Float32frombits(uint32(row[4*i]) | uint32(row[4*i+1])<<8 | uint32(row[4*i+2])<<16 | uint32(row[4*i+3])<<24)
+			// The conversion rounds the product before the sum: without
+			// it Go fuses the two into an FMA on arm64 (not on amd64), and
+			// the reference would give other bits on every architecture.
+			acc += float32(w * v)
 		}
 		out[r] = acc
 	}

@@ -5,6 +5,13 @@
 //
 // Functions write into a destination slice supplied by the caller (which may
 // alias the input where documented) so the forward pass allocates nothing.
+//
+// Products that feed an addition are wrapped in an explicit conversion,
+// float32(x*y) or float64(x*y): the Go spec lets the compiler fuse x*y + z
+// into one FMA, which it does on arm64 (even across statements) and not on
+// amd64, and the conversion forces the rounding of the product so that both
+// give the same bits. Products of two float32 values in float64 are exact
+// and need none.
 package nn
 
 import (
@@ -36,11 +43,11 @@ func LayerNorm(dst, x, w, b []float32, eps float32) {
 	var ss float64
 	for _, v := range x {
 		d := float64(v) - mean
-		ss += d * d
+		ss += float64(d * d)
 	}
 	inv := 1 / math.Sqrt(ss/float64(len(x))+float64(eps))
 	for i, v := range x {
-		y := float32((float64(v)-mean)*inv) * w[i]
+		y := float32(float32((float64(v)-mean)*inv) * w[i])
 		if b != nil {
 			y += b[i]
 		}
@@ -97,8 +104,8 @@ func (r *Rope) Apply(x []float32, pos int) {
 				a, b = i, i+half
 			}
 			x0, x1 := float64(head[a]), float64(head[b])
-			head[a] = float32(x0*sc[1] - x1*sc[0])
-			head[b] = float32(x0*sc[0] + x1*sc[1])
+			head[a] = float32(float64(x0*sc[1]) - float64(x1*sc[0]))
+			head[b] = float32(float64(x0*sc[0]) + float64(x1*sc[1]))
 		}
 	}
 }
@@ -138,7 +145,7 @@ func GELUTanh(x []float32) {
 	const c = 0.7978845608028654 // √(2/π)
 	for i, v := range x {
 		f := float64(v)
-		x[i] = float32(0.5 * f * (1 + math.Tanh(c*(f+0.044715*f*f*f))))
+		x[i] = float32(0.5 * f * (1 + math.Tanh(c*(f+float64(0.044715*f*f*f)))))
 	}
 }
 

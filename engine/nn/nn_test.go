@@ -2,6 +2,7 @@ package nn
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -31,6 +32,27 @@ func TestLayerNorm(t *testing.T) {
 	require.InDelta(t, 2*3/sd+1, dst[3], 1e-6)
 	LayerNorm(dst, x, []float32{1, 1, 1, 1}, nil, 0)
 	require.InDelta(t, 3/sd, dst[3], 1e-6)
+}
+
+// TestLayerNormRoundsBeforeBias: the bias is added to the rounded product
+// (llama.cpp's norm, mul and add are separate float32 ops), so LayerNorm with
+// a bias is, bit for bit, LayerNorm without one plus the bias, on every
+// architecture (an FMA, which Go emits on arm64 unless told not to, would
+// skip that rounding).
+func TestLayerNormRoundsBeforeBias(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const n = 256
+	x, w, b := make([]float32, n), make([]float32, n), make([]float32, n)
+	for i := range n {
+		x[i], w[i], b[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64()), float32(rng.NormFloat64())
+	}
+	got, want := make([]float32, n), make([]float32, n)
+	LayerNorm(got, x, w, b, 1e-6)
+	LayerNorm(want, x, w, nil, 1e-6)
+	for i := range want {
+		want[i] += b[i]
+	}
+	require.Equal(t, want, got)
 }
 
 func TestRopeRotatesPairs(t *testing.T) {

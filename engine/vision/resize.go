@@ -5,8 +5,12 @@ import "math"
 // The resize functions below follow llama.cpp's image tools (mtmd image
 // preprocessing) operation for operation, in float32 where llama.cpp uses
 // float and in float64 where its constants are doubles, so that their
-// rounding matches. Explicit float32 conversions keep Go from fusing a
-// multiply and an add into one FMA.
+// rounding matches. The Go spec lets the compiler fuse x*y + z into one
+// FMA (rounded once), and on arm64 it does, even across statements, where
+// llama.cpp rounds the product first; an explicit conversion, float32(x*y)
+// or float64(x*y), forces that rounding, so every product that feeds an
+// addition or subtraction below is wrapped in one (without them the global
+// view differed from llama.cpp's by one 8-bit level on arm64).
 
 // clampInt returns v limited to [lo, hi].
 func clampInt(v, lo, hi int) int { return max(lo, min(v, hi)) }
@@ -25,12 +29,12 @@ func resizeBilinear(src *rgb, w, h int) *rgb {
 		yr = float32(src.h-1) / float32(h-1)
 	}
 	for y := range h {
-		py := float32(y) * yr
+		py := float32(float32(y) * yr) // rounded: fy must not fuse
 		y0 := int(py)
 		y1 := min(y0+1, src.h-1)
 		fy := py - float32(y0)
 		for x := range w {
-			px := float32(x) * xr
+			px := float32(float32(x) * xr) // rounded: fx must not fuse
 			x0 := int(px)
 			x1 := min(x0+1, src.w-1)
 			fx := px - float32(x0)
@@ -59,10 +63,10 @@ func resizeBicubic(src *rgb, w, h int) *rgb {
 	var col [4]float32
 	for i := range h {
 		y := int(ty * float32(i))
-		dy := ty*float32(i) - float32(y)
+		dy := float32(ty*float32(i)) - float32(y)
 		for j := range w {
 			x := int(tx * float32(j))
-			dx := tx*float32(j) - float32(x)
+			dx := float32(tx*float32(j)) - float32(x)
 			for k := range 3 {
 				for jj := range col {
 					row := clampInt(y-1+jj, 0, src.h-1)
@@ -82,9 +86,9 @@ func resizeBicubic(src *rgb, w, h int) *rgb {
 // differences, stored as float, evaluated as a float polynomial.
 func cubic(a, b, c, d, t float32) float32 {
 	d0, d2, d3 := float64(a-b), float64(c-b), float64(d-b)
-	a1 := float32(-1.0/3*d0 + d2 - 1.0/6*d3)
-	a2 := float32(1.0/2*d0 + 1.0/2*d2)
-	a3 := float32(-1.0/6*d0 - 1.0/2*d2 + 1.0/6*d3)
+	a1 := float32(float64(-1.0/3*d0) + d2 - float64(1.0/6*d3))
+	a2 := float32(float64(1.0/2*d0) + float64(1.0/2*d2))
+	a3 := float32(float64(-1.0/6*d0) - float64(1.0/2*d2) + float64(1.0/6*d3))
 	// b + a1·t + a2·t·t + a3·t·t·t, multiplied left to right
 	s := b + float32(a1*t)
 	s += float32(float32(a2*t) * t)
