@@ -1,244 +1,111 @@
 // Package workflows checks the repository's delivery files: the Dockerfile,
 // the GitHub workflows (.github/workflows) and the deployment smoke test
-// (scripts/smoke-test.sh). Its tests are the checks; this file holds the
-// small Dockerfile parser they use (no Docker engine or BuildKit is needed),
-// shell.go the shell word splitting and expr.go a GitHub Actions expression
-// evaluator.
+// (scripts/smoke-test.sh). Its tests are the checks. This file reads the
+// Dockerfile with BuildKit's own parser and expands its build arguments with
+// BuildKit's own lexer (no Docker engine is needed); shell.go reads a RUN
+// command with mvdan.cc/sh, and expr.go evaluates GitHub Actions expressions.
 package workflows
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
 )
 
-// Instruction is one Dockerfile instruction, its continuation lines joined.
-type Instruction struct {
-	// Keyword is the instruction in upper case (FROM, RUN, COPY...).
-	Keyword string
-	// Flags are the leading --name[=value] options, in order.
-	Flags []Flag
-	// Args is the rest of the instruction, trimmed.
-	Args string
-	// Line is the 1-based line the instruction starts on.
-	Line int
-}
-
-// Flag is one --name[=value] option of an instruction.
-type Flag struct {
-	// Name is the option's name without the dashes.
-	Name string
-	// Value is what follows '=' ("" when there is none).
-	Value string
-}
-
-// Stage is one build stage: a FROM and the instructions up to the next.
+// Stage is one build stage as BuildKit reads it, with its base image
+// resolved.
 type Stage struct {
-	// Name is the stage's AS name ("" when it has none).
-	Name string
-	// Base is the base image, with global ARG defaults expanded.
+	instructions.Stage
+	// Base is the base image, with the global ARG defaults expanded.
 	Base string
-	// From is the FROM instruction itself.
-	From Instruction
-	// Instructions are the stage's instructions after FROM.
-	Instructions []Instruction
 }
 
-// Dockerfile is a parsed Dockerfile.
+// Dockerfile is a Dockerfile parsed by BuildKit.
 type Dockerfile struct {
 	// GlobalArgs are the defaults of the ARGs declared before the first
-	// FROM ("" for an ARG without one).
+	// FROM, expanded in order ("" for an ARG without one).
 	GlobalArgs map[string]string
 	// Stages are the build stages in order; the last one is the image.
 	Stages []Stage
+
+	escape rune
+	// json records, by start line, the instructions written in exec
+	// (JSON array) form.
+	json map[int]bool
 }
 
-// ParseDockerfile parses src with the default escape character '\':
-// comment lines are dropped (also inside continuations), continuation
-// lines joined, and each instruction split into keyword, flags and
-// arguments. Heredocs are not supported.
+// ParseDockerfile parses src with BuildKit's parser into typed
+// instructions and stages. A BuildKit warning or lint finding (empty
+// continuation lines, inconsistent casing...) is an error, so that the
+// checks never pass on a file BuildKit would complain about.
 func ParseDockerfile(src string) (*Dockerfile, error) {
-	instrs, err := splitInstructions(src)
+	res, err := parser.Parse(strings.NewReader(src))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("dockerfile: %w", err)
 	}
-	df := &Dockerfile{GlobalArgs: map[string]string{}}
-	for _, in := range instrs {
-		switch {
-		case in.Keyword == "FROM":
-			st, err := df.newStage(in)
-			if err != nil {
-				return nil, err
+	var findings []string
+	for _, w := range res.Warnings {
+		findings = append(findings, w.Short)
+	}
+	lint := linter.New(&linter.Config{Warn: func(rule, _, _, msg string, loc []parser.Range) {
+		findings = append(findings, fmt.Sprintf("%s: %s (line %d)", rule, msg, firstLine(loc)))
+	}})
+	stages, metaArgs, err := instructions.Parse(res.AST, lint)
+	if err != nil {
+		return nil, fmt.Errorf("dockerfile: %w", err)
+	}
+	if len(findings) > 0 {
+		return nil, fmt.Errorf("dockerfile: BuildKit warns: %s", strings.Join(findings, "; "))
+	}
+	if len(stages) == 0 {
+		return nil, fmt.Errorf("dockerfile: no FROM instruction")
+	}
+	df := &Dockerfile{GlobalArgs: map[string]string{}, escape: res.EscapeToken, json: map[int]bool{}}
+	for _, n := range res.AST.Children {
+		df.json[n.StartLine] = n.Attributes["json"]
+	}
+	for _, a := range metaArgs {
+		for _, kv := range a.Args {
+			v := ""
+			if kv.Value != nil {
+				if v, err = df.Expand(*kv.Value, df.GlobalArgs); err != nil {
+					return nil, fmt.Errorf("dockerfile line %d: ARG %s: %w", Line(&a), kv.Key, err)
+				}
 			}
-			df.Stages = append(df.Stages, st)
-		case len(df.Stages) == 0 && in.Keyword == "ARG":
-			name, def, _ := strings.Cut(in.Args, "=")
-			df.GlobalArgs[strings.TrimSpace(name)] = unquote(strings.TrimSpace(def))
-		case len(df.Stages) == 0:
-			return nil, fmt.Errorf("dockerfile line %d: %s before the first FROM (only ARG may come before it)", in.Line, in.Keyword)
-		default:
-			last := &df.Stages[len(df.Stages)-1]
-			last.Instructions = append(last.Instructions, in)
+			df.GlobalArgs[kv.Key] = v
 		}
 	}
-	if len(df.Stages) == 0 {
-		return nil, fmt.Errorf("dockerfile: no FROM instruction")
+	for _, s := range stages {
+		base, err := df.Expand(s.BaseName, df.GlobalArgs)
+		if err != nil {
+			return nil, fmt.Errorf("dockerfile line %d: FROM: %w", firstLine(s.Location), err)
+		}
+		df.Stages = append(df.Stages, Stage{Stage: s, Base: base})
 	}
 	return df, nil
 }
 
-func (df *Dockerfile) newStage(in Instruction) (Stage, error) {
-	words, err := ShellWords(in.Args, df.GlobalArgs)
+// Expand expands the variables of word as BuildKit does for ENV, LABEL,
+// ARG and FROM (quotes removed, $NAME and ${NAME...} replaced from vars).
+// A variable vars lacks is an error, and so is command substitution,
+// which Docker would leave as text: a check never passes on a word it
+// did not understand.
+func (df *Dockerfile) Expand(word string, vars map[string]string) (string, error) {
+	if strings.Contains(word, "$(") || strings.Contains(word, "`") {
+		return "", fmt.Errorf("%q: command substitution is not run by Docker", word)
+	}
+	out, unset, err := shell.NewLex(df.escape).ProcessWord(word, shell.EnvsFromSlice(envPairs(vars)))
 	if err != nil {
-		return Stage{}, fmt.Errorf("dockerfile line %d: FROM: %w", in.Line, err)
+		return "", fmt.Errorf("%q: %w", word, err)
 	}
-	st := Stage{From: in}
-	switch {
-	case len(words) == 1:
-	case len(words) == 3 && strings.EqualFold(words[1], "AS"):
-		st.Name = words[2]
-	default:
-		return Stage{}, fmt.Errorf("dockerfile line %d: FROM %q: want IMAGE [AS NAME]", in.Line, in.Args)
-	}
-	st.Base = words[0]
-	return st, nil
-}
-
-// splitInstructions joins continuation lines and splits each instruction
-// into keyword, flags and arguments.
-func splitInstructions(src string) ([]Instruction, error) {
-	var out []Instruction
-	var cur strings.Builder
-	start := 0
-	sc := bufio.NewScanner(strings.NewReader(src))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimRight(sc.Text(), " \t\r")
-		trimmed := strings.TrimSpace(line)
-		if strings.HasPrefix(trimmed, "#") || trimmed == "" {
-			continue
-		}
-		if cur.Len() == 0 {
-			start = n
-		}
-		if body, ok := strings.CutSuffix(line, `\`); ok {
-			cur.WriteString(body)
-			continue
-		}
-		cur.WriteString(line)
-		in, err := parseInstruction(cur.String(), start)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, in)
-		cur.Reset()
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("dockerfile: %w", err)
-	}
-	if cur.Len() > 0 {
-		return nil, fmt.Errorf("dockerfile line %d: the file ends inside a continued instruction", start)
-	}
-	return out, nil
-}
-
-func parseInstruction(text string, line int) (Instruction, error) {
-	text = strings.TrimSpace(text)
-	keyword, rest, _ := strings.Cut(text, " ")
-	in := Instruction{Keyword: strings.ToUpper(keyword), Line: line}
-	if in.Keyword == "" || strings.ContainsAny(in.Keyword, "\t=") {
-		return Instruction{}, fmt.Errorf("dockerfile line %d: %q is not an instruction", line, text)
-	}
-	rest = strings.TrimSpace(rest)
-	for strings.HasPrefix(rest, "--") {
-		flag, tail, _ := strings.Cut(rest, " ")
-		name, value, _ := strings.Cut(strings.TrimPrefix(flag, "--"), "=")
-		in.Flags = append(in.Flags, Flag{Name: name, Value: value})
-		rest = strings.TrimSpace(tail)
-	}
-	if strings.Contains(rest, "<<") && (in.Keyword == "RUN" || in.Keyword == "COPY") {
-		return Instruction{}, fmt.Errorf("dockerfile line %d: heredocs are not supported by this parser", line)
-	}
-	in.Args = rest
-	return in, nil
-}
-
-// Flag returns the value of the instruction's first flag name, and whether
-// it has one.
-func (in Instruction) Flag(name string) (string, bool) {
-	for _, f := range in.Flags {
-		if f.Name == name {
-			return f.Value, true
-		}
-	}
-	return "", false
-}
-
-// ExecForm decodes arguments written in exec (JSON array) form.
-func (in Instruction) ExecForm() ([]string, error) {
-	var words []string
-	if err := json.Unmarshal([]byte(in.Args), &words); err != nil {
-		return nil, fmt.Errorf("dockerfile line %d: %s %s is not in exec (JSON array) form: %w", in.Line, in.Keyword, in.Args, err)
-	}
-	return words, nil
-}
-
-// All returns the stage's instructions of keyword, in order.
-func (s Stage) All(keyword string) []Instruction {
-	var out []Instruction
-	for _, in := range s.Instructions {
-		if in.Keyword == keyword {
-			out = append(out, in)
-		}
-	}
-	return out
-}
-
-// Last returns the stage's last instruction of keyword (the one in force
-// for USER, CMD, ENTRYPOINT, HEALTHCHECK...), and whether there is one.
-func (s Stage) Last(keyword string) (Instruction, bool) {
-	all := s.All(keyword)
-	if len(all) == 0 {
-		return Instruction{}, false
-	}
-	return all[len(all)-1], true
-}
-
-// Args returns the build arguments in scope in the stage, with their
-// defaults: global ARGs the stage redeclares (inheriting a global default
-// when it gives none) and its own.
-func (s Stage) Args(global map[string]string) map[string]string {
-	out := map[string]string{}
-	for _, in := range s.All("ARG") {
-		name, def, hasDef := strings.Cut(in.Args, "=")
-		name = strings.TrimSpace(name)
-		if !hasDef {
-			out[name] = global[name]
-			continue
-		}
-		out[name] = unquote(strings.TrimSpace(def))
-	}
-	return out
-}
-
-// Env returns the stage's ENV assignments (the KEY=VALUE form), with vars
-// expanded, later ones winning.
-func (s Stage) Env(vars map[string]string) (map[string]string, error) {
-	out := map[string]string{}
-	for _, in := range s.All("ENV") {
-		words, err := ShellWords(in.Args, merged(vars, out))
-		if err != nil {
-			return nil, fmt.Errorf("dockerfile line %d: ENV: %w", in.Line, err)
-		}
-		for _, w := range words {
-			k, v, ok := strings.Cut(w, "=")
-			if !ok {
-				return nil, fmt.Errorf("dockerfile line %d: ENV %q: use the KEY=VALUE form", in.Line, w)
-			}
-			out[k] = v
-		}
+	if len(unset) > 0 {
+		return "", fmt.Errorf("%q: variables %q are not defined", word, slices.Sorted(maps.Keys(unset)))
 	}
 	return out, nil
 }
@@ -253,18 +120,107 @@ func (df *Dockerfile) Stage(name string) (Stage, bool) {
 	return Stage{}, false
 }
 
-func merged(a, b map[string]string) map[string]string {
-	out := maps.Clone(a)
-	if out == nil {
-		out = map[string]string{}
+// Args returns the build arguments in scope in stage s, with their
+// defaults: global ARGs the stage redeclares (inheriting the global
+// default when it gives none) and its own, each default expanded with
+// the arguments declared before it.
+func (df *Dockerfile) Args(s Stage) (map[string]string, error) {
+	out := map[string]string{}
+	for _, a := range All[*instructions.ArgCommand](s) {
+		for _, kv := range a.Args {
+			if kv.Value == nil {
+				out[kv.Key] = df.GlobalArgs[kv.Key]
+				continue
+			}
+			v, err := df.Expand(*kv.Value, out)
+			if err != nil {
+				return nil, fmt.Errorf("dockerfile line %d: ARG %s: %w", Line(a), kv.Key, err)
+			}
+			out[kv.Key] = v
+		}
 	}
-	maps.Copy(out, b)
+	return out, nil
+}
+
+// Env returns stage s's ENV assignments, each instruction expanded with
+// vars and the ENV before it, later ones winning.
+func (df *Dockerfile) Env(s Stage, vars map[string]string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, e := range All[*instructions.EnvCommand](s) {
+		scope := maps.Clone(vars)
+		if scope == nil {
+			scope = map[string]string{}
+		}
+		maps.Copy(scope, out)
+		for _, kv := range e.Env {
+			v, err := df.Expand(kv.Value, scope)
+			if err != nil {
+				return nil, fmt.Errorf("dockerfile line %d: ENV %s: %w", Line(e), kv.Key, err)
+			}
+			out[kv.Key] = v
+		}
+	}
+	return out, nil
+}
+
+// ExecForm returns the argv of a CMD, ENTRYPOINT, RUN, HEALTHCHECK CMD or
+// VOLUME written in exec (JSON array) form, and an error for the shell form
+// or another instruction.
+func (df *Dockerfile) ExecForm(c instructions.Command) ([]string, error) {
+	var argv []string
+	switch c := c.(type) {
+	case *instructions.CmdCommand:
+		argv = c.CmdLine
+	case *instructions.EntrypointCommand:
+		argv = c.CmdLine
+	case *instructions.RunCommand:
+		argv = c.CmdLine
+	case *instructions.VolumeCommand:
+		argv = c.Volumes
+	case *instructions.HealthCheckCommand:
+		if len(c.Health.Test) == 0 || c.Health.Test[0] != "CMD" {
+			return nil, fmt.Errorf("dockerfile line %d: HEALTHCHECK %q is not CMD in exec (JSON array) form", Line(c), c.Health.Test)
+		}
+		return c.Health.Test[1:], nil
+	default:
+		return nil, fmt.Errorf("dockerfile line %d: %s has no exec form", Line(c), c.Name())
+	}
+	if !df.json[Line(c)] {
+		return nil, fmt.Errorf("dockerfile line %d: %s is not in exec (JSON array) form", Line(c), c.Name())
+	}
+	return argv, nil
+}
+
+// All returns stage s's instructions of type T, in order.
+func All[T instructions.Command](s Stage) []T {
+	var out []T
+	for _, c := range s.Commands {
+		if t, ok := c.(T); ok {
+			out = append(out, t)
+		}
+	}
 	return out
 }
 
-func unquote(s string) string {
-	if len(s) >= 2 && (s[0] == '"' || s[0] == '\'') && s[len(s)-1] == s[0] {
-		return s[1 : len(s)-1]
+// Last returns stage s's last instruction of type T (the one in force for
+// USER, CMD, ENTRYPOINT, HEALTHCHECK...), and whether there is one.
+func Last[T instructions.Command](s Stage) (T, bool) {
+	all := All[T](s)
+	if len(all) == 0 {
+		var zero T
+		return zero, false
 	}
-	return s
+	return all[len(all)-1], true
+}
+
+// Line returns the 1-based line an instruction starts on.
+func Line(c instructions.Command) int {
+	return firstLine(c.Location())
+}
+
+func firstLine(loc []parser.Range) int {
+	if len(loc) == 0 {
+		return 0
+	}
+	return loc[0].Start.Line
 }

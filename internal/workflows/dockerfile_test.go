@@ -11,14 +11,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
 	"github.com/stretchr/testify/require"
 )
 
@@ -49,36 +50,37 @@ type goBuild struct {
 }
 
 // dockerGoBuild finds the RUN of the build stage that runs `go build` and
-// splits it as the shell would, with the build arguments set as for a
+// expands it as /bin/sh would, with the build arguments set as for a
 // build on this machine's platform with VERSION=testVersion.
 func dockerGoBuild(df *Dockerfile) (goBuild, error) {
 	build, ok := df.Stage("build")
 	if !ok {
 		return goBuild{}, fmt.Errorf("no stage named build")
 	}
-	vars := build.Args(df.GlobalArgs)
+	vars, err := df.Args(build)
+	if err != nil {
+		return goBuild{}, err
+	}
 	vars["TARGETOS"], vars["TARGETARCH"], vars["VERSION"] = runtime.GOOS, runtime.GOARCH, testVersion
-	for _, in := range build.All("RUN") {
-		if !strings.Contains(in.Args, "go build") {
+	for _, run := range All[*instructions.RunCommand](build) {
+		src := strings.Join(run.CmdLine, " ")
+		if !strings.Contains(src, "go build") {
 			continue
 		}
-		words, err := ShellWords(in.Args, vars)
+		if !run.PrependShell {
+			return goBuild{}, fmt.Errorf("line %d: want the shell form, got exec form %q", Line(run), run.CmdLine)
+		}
+		cmd, err := ParseSimpleCommand(src, vars)
 		if err != nil {
-			return goBuild{}, err
+			return goBuild{}, fmt.Errorf("line %d: %w", Line(run), err)
 		}
-		gb := goBuild{env: map[string]string{}, line: in.Line}
-		i := 0
-		for ; i < len(words) && strings.Contains(words[i], "="); i++ {
-			k, v, _ := strings.Cut(words[i], "=")
-			gb.env[k] = v
+		if len(cmd.Args) < 2 || cmd.Args[0] != "go" || cmd.Args[1] != "build" {
+			return goBuild{}, fmt.Errorf("line %d: want [ENV=VALUE...] go build ..., got %q", Line(run), cmd.Args)
 		}
-		if i+1 >= len(words) || words[i] != "go" || words[i+1] != "build" {
-			return goBuild{}, fmt.Errorf("line %d: want [ENV=VALUE...] go build ..., got %q", in.Line, words)
-		}
-		gb.args = words[i+1:]
+		gb := goBuild{env: cmd.Env, args: cmd.Args[1:], line: Line(run)}
 		o := slices.Index(gb.args, "-o")
 		if o < 0 || o+1 >= len(gb.args) {
-			return goBuild{}, fmt.Errorf("line %d: go build has no -o", in.Line)
+			return goBuild{}, fmt.Errorf("line %d: go build has no -o", gb.line)
 		}
 		gb.output = gb.args[o+1]
 		return gb, nil
@@ -135,18 +137,18 @@ func TestDockerfileStages(t *testing.T) {
 	// system's dynamic loader and libc (TestDockerfileBinary checks which).
 	require.Equal(t, "gcr.io/distroless/base-nossl-debian12", img.Base,
 		"distroless with glibc, CA certificates and tzdata; no shell, no OpenSSL")
-	require.Empty(t, img.All("RUN"), "the image stage runs nothing: it has no shell")
+	require.Empty(t, All[*instructions.RunCommand](img), "the image stage runs nothing: it has no shell")
 }
 
 func TestDockerfileRunsAsUID1000(t *testing.T) {
 	img := imageStage(t, parseRepoDockerfile(t))
-	user, ok := img.Last("USER")
+	user, ok := Last[*instructions.UserCommand](img)
 	require.True(t, ok, "the image sets USER")
-	require.Equal(t, "1000:1000", user.Args, "numeric UID and GID 1000, as the pods' securityContext (runAsUser/runAsGroup 1000)")
+	require.Equal(t, "1000:1000", user.User, "numeric UID and GID 1000, as the pods' securityContext (runAsUser/runAsGroup 1000)")
 	// The USER must come after every COPY, or later files would be owned by whoever copied.
-	copies := img.All("COPY")
+	copies := All[*instructions.CopyCommand](img)
 	require.NotEmpty(t, copies)
-	require.Greater(t, user.Line, copies[len(copies)-1].Line)
+	require.Greater(t, Line(user), Line(copies[len(copies)-1]))
 }
 
 func TestDockerfileBuildFlags(t *testing.T) {
@@ -164,15 +166,15 @@ func TestDockerfileBuildFlags(t *testing.T) {
 
 	// The image copies that very output to the path ENTRYPOINT runs.
 	img := imageStage(t, df)
-	entry, ok := img.Last("ENTRYPOINT")
+	entry, ok := Last[*instructions.EntrypointCommand](img)
 	require.True(t, ok)
-	argv, err := entry.ExecForm()
+	argv, err := df.ExecForm(entry)
 	require.NoError(t, err)
 	require.Len(t, argv, 1)
 	var copied bool
-	for _, c := range img.All("COPY") {
-		if from, _ := c.Flag("from"); from == "build" {
-			require.Equal(t, []string{gb.output, argv[0]}, strings.Fields(c.Args))
+	for _, c := range All[*instructions.CopyCommand](img) {
+		if c.From == "build" {
+			require.Equal(t, []string{gb.output, argv[0]}, append(slices.Clone(c.SourcePaths), c.DestPath))
 			copied = true
 		}
 	}
@@ -183,41 +185,47 @@ func TestDockerfileRuntimeContract(t *testing.T) {
 	df := parseRepoDockerfile(t)
 	img := imageStage(t, df)
 
-	expose, ok := img.Last("EXPOSE")
+	expose, ok := Last[*instructions.ExposeCommand](img)
 	require.True(t, ok)
-	require.Subset(t, strings.Fields(expose.Args), []string{"8080", "8000"}, "API and metrics ports")
+	require.Subset(t, expose.Ports, []string{"8080", "8000"}, "API and metrics ports")
 
-	cmd, ok := img.Last("CMD")
+	cmd, ok := Last[*instructions.CmdCommand](img)
 	require.True(t, ok)
-	argv, err := cmd.ExecForm()
+	argv, err := df.ExecForm(cmd)
 	require.NoError(t, err)
 	require.Equal(t, []string{"serve"}, argv, "the default command serves the embedded model")
 
-	vol, ok := img.Last("VOLUME")
+	vol, ok := Last[*instructions.VolumeCommand](img)
 	require.True(t, ok)
-	vols, err := vol.ExecForm()
+	vols, err := df.ExecForm(vol)
 	require.NoError(t, err)
 	require.Equal(t, []string{"/tmp"}, vols, "/tmp is the only writable path under a read-only root")
-	env, err := img.Env(img.Args(df.GlobalArgs))
+	args, err := df.Args(img)
+	require.NoError(t, err)
+	env, err := df.Env(img, args)
 	require.NoError(t, err)
 	require.Equal(t, "/tmp", env["TMPDIR"])
 	require.Equal(t, "/tmp", env["HOME"])
 
-	for _, in := range img.All("LABEL") {
-		_, err := ShellWords(in.Args, img.Args(df.GlobalArgs))
-		require.NoError(t, err, "LABEL line %d uses only declared build arguments", in.Line)
+	labels := All[*instructions.LabelCommand](img)
+	require.NotEmpty(t, labels)
+	for _, l := range labels {
+		for _, kv := range l.Labels {
+			for _, word := range []string{kv.Key, kv.Value} {
+				_, err := df.Expand(word, args)
+				require.NoError(t, err, "LABEL line %d uses only declared build arguments", Line(l))
+			}
+		}
 	}
 }
 
-// healthcheck returns the HEALTHCHECK's options and its exec-form command.
-func healthcheck(t *testing.T, img Stage) (Instruction, []string) {
+// healthcheck returns the image's HEALTHCHECK and its exec-form command.
+func healthcheck(t *testing.T, df *Dockerfile) (*instructions.HealthCheckCommand, []string) {
 	t.Helper()
-	hc, ok := img.Last("HEALTHCHECK")
+	hc, ok := Last[*instructions.HealthCheckCommand](imageStage(t, df))
 	require.True(t, ok, "the image has a HEALTHCHECK")
-	rest, ok := strings.CutPrefix(hc.Args, "CMD ")
-	require.True(t, ok, "HEALTHCHECK CMD [...]")
-	argv, err := Instruction{Keyword: "CMD", Args: strings.TrimSpace(rest), Line: hc.Line}.ExecForm()
-	require.NoError(t, err, "exec form: the image has no shell")
+	argv, err := df.ExecForm(hc)
+	require.NoError(t, err, "HEALTHCHECK CMD in exec form: the image has no shell")
 	return hc, argv
 }
 
@@ -230,10 +238,11 @@ func flagValue(argv []string, name string) string {
 }
 
 func TestDockerfileHealthcheck(t *testing.T) {
-	img := imageStage(t, parseRepoDockerfile(t))
-	hc, argv := healthcheck(t, img)
-	entry, _ := img.Last("ENTRYPOINT")
-	entryArgv, err := entry.ExecForm()
+	df := parseRepoDockerfile(t)
+	hc, argv := healthcheck(t, df)
+	entry, ok := Last[*instructions.EntrypointCommand](imageStage(t, df))
+	require.True(t, ok)
+	entryArgv, err := df.ExecForm(entry)
 	require.NoError(t, err)
 	require.Equal(t, entryArgv[0], argv[0], "the healthcheck runs the image's own binary")
 	require.Equal(t, "health", argv[1])
@@ -242,23 +251,16 @@ func TestDockerfileHealthcheck(t *testing.T) {
 	require.Equal(t, "127.0.0.1:8080", u.Host, "the API port serve listens on by default")
 	require.Equal(t, "/health", u.Path, "liveness, not readiness: a loading model is not unhealthy")
 
-	durations := map[string]time.Duration{}
-	for _, name := range []string{"interval", "timeout", "start-period"} {
-		v, ok := hc.Flag(name)
-		require.True(t, ok, "HEALTHCHECK --%s", name)
-		d, err := time.ParseDuration(v)
-		require.NoError(t, err)
-		durations[name] = d
+	// BuildKit parses the options; one not given is zero.
+	h := hc.Health
+	for name, d := range map[string]time.Duration{"interval": h.Interval, "timeout": h.Timeout, "start-period": h.StartPeriod} {
+		require.Positive(t, d, "HEALTHCHECK --%s", name)
 	}
-	retries, ok := hc.Flag("retries")
-	require.True(t, ok)
-	n, err := strconv.Atoi(retries)
-	require.NoError(t, err)
-	require.Positive(t, n)
+	require.Positive(t, h.Retries, "HEALTHCHECK --retries")
 	probe, err := time.ParseDuration(flagValue(argv, "--timeout"))
 	require.NoError(t, err)
-	require.Less(t, probe, durations["timeout"], "the probe gives up before Docker kills it")
-	require.LessOrEqual(t, durations["timeout"], durations["interval"])
+	require.Less(t, probe, h.Timeout, "the probe gives up before Docker kills it")
+	require.LessOrEqual(t, h.Timeout, h.Interval)
 }
 
 // glibcLibraries are the shared libraries distroless/base-nossl provides
@@ -294,7 +296,7 @@ func TestDockerfileBinary(t *testing.T) {
 	require.NoError(t, err, "%s", out)
 	require.Contains(t, string(out), "mmllm "+testVersion+" ")
 
-	_, argv := healthcheck(t, imageStage(t, parseRepoDockerfile(t)))
+	_, argv := healthcheck(t, parseRepoDockerfile(t))
 	run := func(base string) (string, error) {
 		args := slices.Clone(argv[1:])
 		args[slices.Index(args, "--url")+1] = base + "/health"
@@ -353,55 +355,20 @@ func TestDockerfileBinary(t *testing.T) {
 	})
 }
 
-// dockerignoreRegexp turns a .dockerignore pattern into a regexp over
-// slash-separated paths relative to the context (Docker's matching, with
-// "**" for any number of directories).
-func dockerignoreRegexp(pattern string) *regexp.Regexp {
-	var b strings.Builder
-	b.WriteString("^")
-	p := strings.TrimPrefix(strings.TrimSuffix(pattern, "/"), "/")
-	for i := 0; i < len(p); i++ {
-		switch c := p[i]; {
-		case strings.HasPrefix(p[i:], "**/"):
-			b.WriteString("(.*/)?")
-			i += 2
-		case strings.HasPrefix(p[i:], "**"):
-			b.WriteString(".*")
-			i++
-		case c == '*':
-			b.WriteString("[^/]*")
-		case c == '?':
-			b.WriteString("[^/]")
-		default:
-			b.WriteString(regexp.QuoteMeta(string(c)))
-		}
-	}
-	// A pattern that names a directory excludes everything under it.
-	b.WriteString("(/.*)?$")
-	return regexp.MustCompile(b.String())
-}
-
-// ignored reports whether rel is excluded from the build context.
-func ignored(patterns []string, rel string) bool {
-	out := false
-	for _, p := range patterns {
-		neg := strings.HasPrefix(p, "!")
-		if dockerignoreRegexp(strings.TrimPrefix(p, "!")).MatchString(rel) {
-			out = !neg
-		}
-	}
-	return out
-}
-
 func TestDockerignore(t *testing.T) {
-	var patterns []string
-	for _, line := range strings.Split(readRepoFile(t, ".dockerignore"), "\n") {
-		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
-			patterns = append(patterns, line)
-		}
+	// Docker's own reader and matcher (github.com/moby/patternmatcher).
+	patterns, err := ignorefile.ReadAll(strings.NewReader(readRepoFile(t, ".dockerignore")))
+	require.NoError(t, err)
+	pm, err := patternmatcher.New(patterns)
+	require.NoError(t, err)
+	ignored := func(rel string) bool {
+		t.Helper()
+		out, err := pm.MatchesOrParentMatches(rel)
+		require.NoError(t, err, rel)
+		return out
 	}
-	require.True(t, ignored(patterns, "a/b/c_test.go"), "matcher self-check")
-	require.False(t, ignored(patterns, "a/b/c.go"), "matcher self-check")
+	require.True(t, ignored("a/b/c_test.go"), "test files at any depth stay out")
+	require.False(t, ignored("a/b/c.go"), "sources at any depth are in")
 
 	// Every file the build reads (go.mod, go.sum, the main module's Go
 	// sources and embedded files of cmd/mmllm's dependencies) is in the context.
@@ -429,9 +396,9 @@ func TestDockerignore(t *testing.T) {
 	}
 	require.Contains(t, needed, "models/tiny-smolvlm-text-f32.gguf", "the embedded model is among the files checked")
 	for _, f := range needed {
-		require.False(t, ignored(patterns, f), ".dockerignore excludes %s, which the build needs", f)
+		require.False(t, ignored(f), ".dockerignore excludes %s, which the build needs", f)
 	}
 	for _, f := range []string{".git/HEAD", "docs/container.md", "testdata/x.gguf", "server/server_test.go", ".github/workflows/ci.yml"} {
-		require.True(t, ignored(patterns, f), "%s stays out of the build context", f)
+		require.True(t, ignored(f), "%s stays out of the build context", f)
 	}
 }

@@ -3,138 +3,64 @@ package workflows
 import (
 	"fmt"
 	"strings"
-	"unicode"
+
+	"mvdan.cc/sh/v3/expand"
+	"mvdan.cc/sh/v3/syntax"
 )
 
-// ShellWords splits s into words as a POSIX shell would for a simple
-// command: blanks separate words; single quotes keep everything literal;
-// double quotes keep blanks; a backslash escapes the next character
-// (inside double quotes only $, ", \ and `); $NAME and ${NAME} expand from
-// vars outside single quotes. A variable vars lacks, an unterminated quote
-// and command substitution are errors, so that a check never passes on
-// text it did not understand.
-func ShellWords(s string, vars map[string]string) ([]string, error) {
-	var words []string
-	var cur strings.Builder
-	inWord := false
-	rs := []rune(s)
-	for i := 0; i < len(rs); i++ {
-		r := rs[i]
-		switch {
-		case unicode.IsSpace(r):
-			if inWord {
-				words = append(words, cur.String())
-				cur.Reset()
-				inWord = false
-			}
-		case r == '\'':
-			end := indexRune(rs, i+1, '\'')
-			if end < 0 {
-				return nil, fmt.Errorf("shell words %q: unterminated single quote", s)
-			}
-			cur.WriteString(string(rs[i+1 : end]))
-			i, inWord = end, true
-		case r == '"':
-			j, err := doubleQuoted(rs, i+1, vars, &cur)
-			if err != nil {
-				return nil, fmt.Errorf("shell words %q: %w", s, err)
-			}
-			i, inWord = j, true
-		case r == '\\':
-			if i+1 < len(rs) {
-				i++
-				cur.WriteRune(rs[i])
-			}
-			inWord = true
-		case r == '$':
-			j, err := expand(rs, i, vars, &cur)
-			if err != nil {
-				return nil, fmt.Errorf("shell words %q: %w", s, err)
-			}
-			i, inWord = j, true
-		case r == '`':
-			return nil, fmt.Errorf("shell words %q: command substitution is not supported", s)
-		default:
-			cur.WriteRune(r)
-			inWord = true
-		}
-	}
-	if inWord {
-		words = append(words, cur.String())
-	}
-	return words, nil
+// SimpleCommand is one simple shell command, expanded: the variable
+// assignments that prefix it and its words.
+type SimpleCommand struct {
+	// Env holds the command's prefix assignments (NAME=value ...).
+	Env map[string]string
+	// Args are the command's words after expansion and field splitting.
+	Args []string
 }
 
-// doubleQuoted copies a double-quoted string starting after its opening
-// quote at rs[from:] to cur, and returns the index of the closing quote.
-func doubleQuoted(rs []rune, from int, vars map[string]string, cur *strings.Builder) (int, error) {
-	for i := from; i < len(rs); i++ {
-		switch r := rs[i]; r {
-		case '"':
-			return i, nil
-		case '\\':
-			if i+1 < len(rs) && strings.ContainsRune("$\"\\`", rs[i+1]) {
-				i++
-				cur.WriteRune(rs[i])
-			} else {
-				cur.WriteRune(r)
-			}
-		case '$':
-			j, err := expand(rs, i, vars, cur)
-			if err != nil {
-				return 0, err
-			}
-			i = j
-		case '`':
-			return 0, fmt.Errorf("command substitution is not supported")
-		default:
-			cur.WriteRune(r)
-		}
+// ParseSimpleCommand parses src as POSIX shell (mvdan.cc/sh) and expands
+// it as /bin/sh would, with vars as the only variables set. src must be
+// exactly one simple command: a list, pipeline, redirection or compound
+// command is an error, and so are a syntax error (an unterminated quote),
+// a variable vars lacks (set -u) and command or process substitution, so
+// that a check never passes on a command it did not understand.
+func ParseSimpleCommand(src string, vars map[string]string) (SimpleCommand, error) {
+	f, err := syntax.NewParser(syntax.Variant(syntax.LangPOSIX)).Parse(strings.NewReader(src), "")
+	if err != nil {
+		return SimpleCommand{}, fmt.Errorf("shell %q: %w", src, err)
 	}
-	return 0, fmt.Errorf("unterminated double quote")
+	if len(f.Stmts) != 1 {
+		return SimpleCommand{}, fmt.Errorf("shell %q: want one command, got %d", src, len(f.Stmts))
+	}
+	st := f.Stmts[0]
+	call, ok := st.Cmd.(*syntax.CallExpr)
+	if !ok || st.Negated || st.Background || st.Coprocess || len(st.Redirs) > 0 {
+		return SimpleCommand{}, fmt.Errorf("shell %q: not a simple command", src)
+	}
+	cfg := &expand.Config{Env: expand.ListEnviron(envPairs(vars)...), NoUnset: true}
+	cmd := SimpleCommand{Env: map[string]string{}}
+	for _, a := range call.Assigns {
+		if a.Append || a.Naked || a.Index != nil || a.Array != nil {
+			return SimpleCommand{}, fmt.Errorf("shell %q: assignment to %s is not NAME=value", src, a.Name.Value)
+		}
+		v := ""
+		if a.Value != nil {
+			if v, err = expand.Literal(cfg, a.Value); err != nil {
+				return SimpleCommand{}, fmt.Errorf("shell %q: %s: %w", src, a.Name.Value, err)
+			}
+		}
+		cmd.Env[a.Name.Value] = v
+	}
+	if cmd.Args, err = expand.Fields(cfg, call.Args...); err != nil {
+		return SimpleCommand{}, fmt.Errorf("shell %q: %w", src, err)
+	}
+	return cmd, nil
 }
 
-// expand writes the value of the variable referenced at rs[at] ('$') to
-// cur and returns the index of the reference's last rune.
-func expand(rs []rune, at int, vars map[string]string, cur *strings.Builder) (int, error) {
-	if at+1 >= len(rs) {
-		cur.WriteRune('$')
-		return at, nil
+// envPairs returns vars as NAME=value strings, as an environment lists them.
+func envPairs(vars map[string]string) []string {
+	out := make([]string, 0, len(vars))
+	for k, v := range vars {
+		out = append(out, k+"="+v)
 	}
-	var name string
-	end := at
-	switch next := rs[at+1]; {
-	case next == '{':
-		close := indexRune(rs, at+2, '}')
-		if close < 0 {
-			return 0, fmt.Errorf("unterminated ${")
-		}
-		name, end = string(rs[at+2:close]), close
-	case next == '(':
-		return 0, fmt.Errorf("command substitution is not supported")
-	case next == '_' || unicode.IsLetter(next):
-		j := at + 1
-		for j < len(rs) && (rs[j] == '_' || unicode.IsLetter(rs[j]) || unicode.IsDigit(rs[j])) {
-			j++
-		}
-		name, end = string(rs[at+1:j]), j-1
-	default:
-		cur.WriteRune('$')
-		return at, nil
-	}
-	v, ok := vars[name]
-	if !ok {
-		return 0, fmt.Errorf("variable %q is not defined", name)
-	}
-	cur.WriteString(v)
-	return end, nil
-}
-
-func indexRune(rs []rune, from int, r rune) int {
-	for i := from; i < len(rs); i++ {
-		if rs[i] == r {
-			return i
-		}
-	}
-	return -1
+	return out
 }

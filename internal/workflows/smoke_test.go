@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/stretchr/testify/require"
 )
 
@@ -206,9 +207,10 @@ func freePort(t *testing.T) int {
 // (serve, the embedded model) on free loopback ports, with one API token.
 func TestSmokeScriptAgainstServe(t *testing.T) {
 	bin := dockerBinary(t)
-	img := imageStage(t, parseRepoDockerfile(t))
-	cmdInstr, _ := img.Last("CMD")
-	argv, err := cmdInstr.ExecForm()
+	df := parseRepoDockerfile(t)
+	cmdInstr, ok := Last[*instructions.CmdCommand](imageStage(t, df))
+	require.True(t, ok)
+	argv, err := df.ExecForm(cmdInstr)
 	require.NoError(t, err)
 	api, metrics := freePort(t), freePort(t)
 	srv := exec.Command(bin, append(argv, "--addr", "127.0.0.1:"+strconv.Itoa(api),

@@ -244,7 +244,9 @@ func TestImageWorkflow(t *testing.T) {
 	df := parseRepoDockerfile(t)
 	declared := map[string]bool{}
 	for _, s := range df.Stages {
-		for k := range s.Args(df.GlobalArgs) {
+		args, err := df.Args(s)
+		require.NoError(t, err)
+		for k := range args {
 			declared[k] = true
 		}
 	}
