@@ -44,7 +44,7 @@ func program(ctx *pulumi.Context, k8s pulumi.ResourceOption) error {
 		Image:     "ghcr.io/mobile-mm-llm/mmllm:v0.3.1",
 		APITokens: secret("token-1\ntoken-2"),
 		GPU:       workload.GPU{Count: 1, NodeSelector: map[string]string{"nvidia.com/gpu.present": "true"}},
-		Redis:     &workload.Redis{Address: redis.ServiceAddress("redis", ns), PasswordSecret: redis.AuthSecretName("redis")},
+		Redis:     &workload.Redis{Address: pulumi.String(redis.ServiceAddress("redis", ns)), PasswordSecret: redis.AuthSecretName("redis")},
 		Autoscaling: workload.Autoscaling{
 			PrometheusAddress: prom.URL,
 		},
@@ -122,7 +122,14 @@ func TestComposedSelectorsMatch(t *testing.T) {
 
 	sm := m.One(t, "kubernetes:monitoring.coreos.com/v1:ServiceMonitor", workload.DefaultAppName).Plain()
 	subset(t, mocktest.At(sm, "spec", "selector", "matchLabels"), svcLabels, "the ServiceMonitor selects the Service")
-	rel := m.OfType("kubernetes:helm.sh/v3:Release")[0].Plain()
+	// Registrations come in any order: pick the Prometheus release, not KEDA's.
+	var rel map[string]any
+	for _, r := range m.OfType("kubernetes:helm.sh/v3:Release") {
+		if p := r.Plain(); p["chart"] == "kube-prometheus-stack" {
+			rel = p
+		}
+	}
+	require.NotNil(t, rel, "the kube-prometheus-stack release")
 	for _, typ := range []string{"ServiceMonitor", "PrometheusRule"} {
 		o := m.One(t, "kubernetes:monitoring.coreos.com/v1:"+typ, workload.DefaultAppName).Plain()
 		subset(t, mocktest.At(rel, "values", "prometheus", "prometheusSpec", map[string]string{

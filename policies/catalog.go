@@ -73,7 +73,7 @@ func Rules() []Rule {
 
 		// Other Kubernetes objects.
 		{ID: "k8s-pod-security-restricted", Severity: Mandatory,
-			Description: "Namespaces must enforce Pod Security level restricted; only the GPU operator's may be privileged.",
+			Description: "Namespaces must enforce Pod Security level restricted; only the GPU operator's and Chaos Mesh's may be privileged.",
 			Rationale:   "Admission enforcement catches every pod, including those made by charts and operators the policy pack cannot see.",
 			Check:       perResource(checkPodSecurityLabels)},
 		{ID: "k8s-no-public-services", Severity: Mandatory,

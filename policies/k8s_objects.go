@@ -28,14 +28,35 @@ func checkPodSecurityLabels(r Resource, _ StackInfo) ([]string, error) {
 		return nil, nil
 	}
 	gpuOperator := isGPUOperatorNamespace(r.k8sName()) || labels[ComponentLabel] == "gpu-operator"
-	if gpuOperator && (level == "privileged" || level == "baseline") {
+	if (gpuOperator || isChaosMeshNamespace(labels)) && (level == "privileged" || level == "baseline") {
 		return nil, nil
 	}
 	if level == "" {
-		return []string{fmt.Sprintf("has no %s label; set it to restricted (only the GPU operator's namespace may be privileged)", PodSecurityEnforceLabel)}, nil
+		return []string{fmt.Sprintf("has no %s label; set it to restricted (only the GPU operator's and Chaos Mesh's namespaces may be privileged)", PodSecurityEnforceLabel)}, nil
 	}
-	return []string{fmt.Sprintf("enforces Pod Security level %q; set %s to restricted (only the GPU operator's namespace, %s, may be privileged)",
-		level, PodSecurityEnforceLabel, strings.Join(gpuOperatorNamespaces, " or "))}, nil
+	return []string{fmt.Sprintf("enforces Pod Security level %q; set %s to restricted (only the GPU operator's namespace, %s, and Chaos Mesh's, labelled %s=%s and %s=%s, may be privileged)",
+		level, PodSecurityEnforceLabel, strings.Join(gpuOperatorNamespaces, " or "), NameLabel, ChaosMeshName, ComponentLabel, ChaosComponent)}, nil
+}
+
+// Chaos Mesh's namespace is the second exception to Pod Security
+// "restricted": its chaos-daemon runs privileged in the host's PID
+// namespace with the container runtime's socket mounted. The namespace is
+// recognised by its labels, both of them, as components/chaos sets them,
+// not by its name, so that another namespace called chaos-mesh is not
+// exempt by accident.
+const (
+	// NameLabel is the standard label naming the application.
+	NameLabel = "app.kubernetes.io/name"
+	// ChaosMeshName is NameLabel's value on Chaos Mesh's namespace.
+	ChaosMeshName = "chaos-mesh"
+	// ChaosComponent is ComponentLabel's value on Chaos Mesh's namespace.
+	ChaosComponent = "chaos"
+)
+
+// isChaosMeshNamespace reports whether a Namespace's labels mark it as
+// Chaos Mesh's.
+func isChaosMeshNamespace(labels map[string]string) bool {
+	return labels[NameLabel] == ChaosMeshName && labels[ComponentLabel] == ChaosComponent
 }
 
 // internalLoadBalancerAnnotations are the cloud annotations that make a

@@ -103,6 +103,7 @@ func clusterArgs() *ClusterArgs {
 func TestClusterAKS(t *testing.T) {
 	m := newMocks()
 	comp := cloudtest.MustConstruct(t, m, NewCluster, "prod-westeurope", clusterArgs())
+	require.Equal(t, "10.30.16.0/24", comp.EndpointsCIDR, "the default private endpoints' subnet, where Azure Cache is reached")
 	aks := cloudtest.One(t, m.Mocks, "azure-native:containerservice:ManagedCluster", "prod-westeurope").Plain()
 	require.Equal(t, "UserAssigned", mocktest.At(aks, "identity", "type"))
 	require.Equal(t, []any{"prod-westeurope-control-plane-id"}, mocktest.At(aks, "identity", "userAssignedIdentities"))

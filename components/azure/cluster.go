@@ -280,6 +280,10 @@ type Cluster struct {
 	NodesSubnetID pulumi.StringOutput `pulumi:"nodesSubnetId"`
 	// EndpointsSubnetID is the private endpoints' subnet.
 	EndpointsSubnetID pulumi.StringOutput `pulumi:"endpointsSubnetId"`
+	// EndpointsCIDR is that subnet's range (Network.EndpointsCIDR with its
+	// default), where Azure Cache's private endpoint takes its address:
+	// the server pods' NetworkPolicy egress to Redis.
+	EndpointsCIDR string
 	// WorkspaceID is the Log Analytics workspace.
 	WorkspaceID pulumi.StringOutput `pulumi:"workspaceId"`
 	// OIDCIssuerURL is the issuer for workload identity federation.
@@ -351,6 +355,7 @@ func (b *clusterBuilder) build() error {
 	c.VNetID = vnet.ID().ToStringOutput()
 	c.NodesSubnetID = pulumi.Sprintf("%s/subnets/%s", vnet.ID(), nodesSubnet)
 	c.EndpointsSubnetID = pulumi.Sprintf("%s/subnets/%s", vnet.ID(), endpointsSubnet)
+	c.EndpointsCIDR = a.Network.EndpointsCIDR
 	netGrant, err := b.grant("network", id, roleNetworkContributor, c.NodesSubnetID)
 	if err != nil {
 		return err

@@ -123,12 +123,6 @@ func (a Args) validate() error {
 	c.Labels("PartOf", map[string]string{kube.PartOfLabel: a.PartOf}, true)
 	c.ChartVersion("ChartVersion", a.ChartVersion)
 	c.URL("ChartRepo", a.ChartRepo)
-	if _, ok := defaultSockets[a.Runtime]; !ok {
-		c.Failf("Runtime", "is %q; use %q, %q or %q", a.Runtime, Containerd, CRIO, Docker)
-	}
-	if a.SocketPath != "" && (!path.IsAbs(a.SocketPath) || path.Clean(a.SocketPath) != a.SocketPath) {
-		c.Failf("SocketPath", "%q is not a clean absolute path such as /run/containerd/containerd.sock", a.SocketPath)
-	}
 	c.Image("PauseImage", a.PauseImage)
 	c.Required("TargetNamespace", a.TargetNamespace)
 	if a.TargetNamespace != "" {
@@ -138,8 +132,29 @@ func (a Args) validate() error {
 		c.Failf("TargetNamespace", "is Chaos Mesh's own namespace %q; name the inference workload's", a.Namespace)
 	}
 	c.Labels("TargetLabels", a.TargetLabels, true)
-	a.Experiment.validate(c)
+	a.checkSettings(c, func(field string) string { return field })
 	return c.Err()
+}
+
+// CheckSettings reports to c every bad value among the settings a stack's
+// config gives Mesh (Runtime, SocketPath and the Experiment's fields),
+// after filling their defaults as NewMesh does. key names a field from its
+// Args path ("Runtime", "Experiment.Action"), so that the infra program's
+// messages name its config keys; NewMesh checks them again under their
+// Args names.
+func CheckSettings(c *kube.Checker, args Args, key func(field string) string) {
+	args.withDefaults().checkSettings(c, key)
+}
+
+// checkSettings checks defaulted settings (see CheckSettings).
+func (a Args) checkSettings(c *kube.Checker, key func(field string) string) {
+	if _, ok := defaultSockets[a.Runtime]; !ok {
+		c.Failf(key("Runtime"), "is %q; use %q, %q or %q", a.Runtime, Containerd, CRIO, Docker)
+	}
+	if a.SocketPath != "" && (!path.IsAbs(a.SocketPath) || path.Clean(a.SocketPath) != a.SocketPath) {
+		c.Failf(key("SocketPath"), "%q is not a clean absolute path such as /run/containerd/containerd.sock", a.SocketPath)
+	}
+	a.Experiment.validate(c, func(field string) string { return key("Experiment." + field) })
 }
 
 // NewMesh installs Chaos Mesh (namespace-scoped to TargetNamespace) and

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/mobile-mm-llm/mobile-mm-llm/components/internal/mocktest"
+	"github.com/mobile-mm-llm/mobile-mm-llm/components/kube"
+	"github.com/mobile-mm-llm/mobile-mm-llm/policies"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/robfig/cron/v3"
@@ -90,9 +92,11 @@ func TestMeshDefaultsAreTheGuidesExperiment(t *testing.T) {
 	}, pc["spec"])
 	require.Empty(t, m.OfType(scheduleType))
 
-	// The namespace is the one exception: the policies allow only the GPU
-	// operator's to be privileged (see the package comment).
-	require.Empty(t, m.CheckPolicies(t, "k8s-pod-security-restricted", "production-alert-rules", "production-backup-schedule"))
+	// The privileged namespace is the policies' documented second exception,
+	// recognised by the labels set here.
+	require.Equal(t, policies.ChaosMeshName, mocktest.At(ns, "metadata", "labels", policies.NameLabel))
+	require.Equal(t, policies.ChaosComponent, mocktest.At(ns, "metadata", "labels", policies.ComponentLabel))
+	require.Empty(t, m.CheckPolicies(t, "production-alert-rules", "production-backup-schedule"))
 }
 
 func TestMeshExperimentWaitsForTheRelease(t *testing.T) {
@@ -180,6 +184,28 @@ func TestMeshRejectsBadArgs(t *testing.T) {
 		})
 	}
 	mocktest.RequireRejected(t, mocktest.Construct(NewMesh, "chaos", nil), "chaos.NewMesh: args are required")
+}
+
+// CheckSettings is what the infra program validates its config key with:
+// the same checks, after the same defaults, under the caller's names.
+func TestCheckSettingsNamesTheCallersKeys(t *testing.T) {
+	key := func(field string) string { return "cfg:" + field }
+	c := kube.NewChecker("stack config")
+	CheckSettings(c, Args{}, key)
+	require.NoError(t, c.Err(), "the defaults are valid")
+
+	c = kube.NewChecker("stack config")
+	CheckSettings(c, Args{Runtime: "rkt", Experiment: Experiment{Action: PodKill, Duration: "30s", Schedule: "often"}}, key)
+	err := c.Err()
+	require.Error(t, err)
+	for _, want := range []string{`cfg:Runtime: is "rkt"`, "cfg:Experiment.Duration:", "cfg:Experiment.Schedule:"} {
+		require.ErrorContains(t, err, want)
+	}
+	require.NotContains(t, err.Error(), "TargetNamespace", "the target is the caller's, checked by NewMesh")
+
+	c = kube.NewChecker("stack config")
+	CheckSettings(c, Args{Experiment: Experiment{Schedule: "*/5 * * * *", Duration: "10m"}}, key)
+	require.ErrorContains(t, c.Err(), `cfg:Experiment.Duration: is 10m0s, not shorter than the 5m0s between runs of cfg:Experiment.Schedule "*/5 * * * *"`)
 }
 
 func TestShortestGap(t *testing.T) {

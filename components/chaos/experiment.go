@@ -90,19 +90,21 @@ func (e Experiment) withDefaults() Experiment {
 	return e
 }
 
-func (e Experiment) validate(c *kube.Checker) {
-	c.Name("Experiment.Name", e.Name)
+// validate reports every bad field of a defaulted experiment, naming each
+// through key (given the field's name, "Action").
+func (e Experiment) validate(c *kube.Checker, key func(field string) string) {
+	c.Name(key("Name"), e.Name)
 	switch e.Mode {
 	case One, All:
 		if e.Value != 0 {
-			c.Failf("Experiment.Value", "is %d; mode %q takes no value (leave it 0)", e.Value, e.Mode)
+			c.Failf(key("Value"), "is %d; mode %q takes no value (leave it 0)", e.Value, e.Mode)
 		}
 	case Fixed:
-		c.Min("Experiment.Value", e.Value, 1)
+		c.Min(key("Value"), e.Value, 1)
 	case FixedPercent, RandomMaxPercent:
-		c.Range("Experiment.Value", e.Value, 1, 100)
+		c.Range(key("Value"), e.Value, 1, 100)
 	default:
-		c.Failf("Experiment.Mode", "is %q; use %q, %q, %q, %q or %q", e.Mode, One, All, Fixed, FixedPercent, RandomMaxPercent)
+		c.Failf(key("Mode"), "is %q; use %q, %q, %q, %q or %q", e.Mode, One, All, Fixed, FixedPercent, RandomMaxPercent)
 	}
 	var duration time.Duration
 	switch e.Action {
@@ -110,38 +112,38 @@ func (e Experiment) validate(c *kube.Checker) {
 		d, err := time.ParseDuration(e.Duration)
 		switch {
 		case err != nil:
-			c.Failf("Experiment.Duration", "%q is not a duration such as 60s or 5m", e.Duration)
+			c.Failf(key("Duration"), "%q is not a duration such as 60s or 5m", e.Duration)
 		case d <= 0:
-			c.Failf("Experiment.Duration", "is %s; it must be above zero", e.Duration)
+			c.Failf(key("Duration"), "is %s; it must be above zero", e.Duration)
 		}
 		duration = d
 		if e.GracePeriodSeconds != 0 {
-			c.Failf("Experiment.GracePeriodSeconds", "applies to action %q only", PodKill)
+			c.Failf(key("GracePeriodSeconds"), "applies to action %q only", PodKill)
 		}
 	case PodKill:
 		if e.Duration != "" {
-			c.Failf("Experiment.Duration", "is %q; action %q is instantaneous, leave it empty", e.Duration, PodKill)
+			c.Failf(key("Duration"), "is %q; action %q is instantaneous, leave it empty", e.Duration, PodKill)
 		}
-		c.Min("Experiment.GracePeriodSeconds", e.GracePeriodSeconds, 0)
+		c.Min(key("GracePeriodSeconds"), e.GracePeriodSeconds, 0)
 	default:
-		c.Failf("Experiment.Action", "is %q; use %q or %q", e.Action, PodFailure, PodKill)
+		c.Failf(key("Action"), "is %q; use %q or %q", e.Action, PodFailure, PodKill)
 	}
 	if e.Schedule != "" {
-		checkSchedule(c, e.Schedule, duration)
+		checkSchedule(c, key, e.Schedule, duration)
 	}
 }
 
 // checkSchedule checks that schedule parses as Chaos Mesh parses it (the
 // standard cron parser) and that a run of duration ends before the next
 // one starts, which the Schedule's Forbid policy would otherwise skip.
-func checkSchedule(c *kube.Checker, schedule string, duration time.Duration) {
+func checkSchedule(c *kube.Checker, key func(string) string, schedule string, duration time.Duration) {
 	s, err := cron.ParseStandard(schedule)
 	if err != nil {
-		c.Failf("Experiment.Schedule", "%q is not a cron expression such as \"0 10 * * 1-5\": %v", schedule, err)
+		c.Failf(key("Schedule"), "%q is not a cron expression such as \"0 10 * * 1-5\": %v", schedule, err)
 		return
 	}
 	if gap := shortestGap(s); duration > 0 && gap > 0 && duration >= gap {
-		c.Failf("Experiment.Duration", "is %s, not shorter than the %s between runs of Experiment.Schedule %q", duration, gap, schedule)
+		c.Failf(key("Duration"), "is %s, not shorter than the %s between runs of %s %q", duration, gap, key("Schedule"), schedule)
 	}
 }
 

@@ -25,8 +25,9 @@ func newMocks() *cloudtest.Mocks {
 			return cloudtest.Obj(map[string]any{"email": args.Inputs["accountId"].StringValue() + "@mmllm-prod.iam.gserviceaccount.com"})
 		},
 		"gcp:redis/instance:Instance": func(pulumi.MockResourceArgs) resource.PropertyMap {
-			return cloudtest.Obj(map[string]any{"host": "10.0.0.3", "port": 6378, "authString": "generated-auth",
-				"serverCaCerts": []any{map[string]any{"cert": "-----BEGIN CERTIFICATE-----"}}})
+			return cloudtest.Obj(map[string]any{"host": "10.0.0.3", "port": 6378, "authString": "generated-auth", "reservedIpRange": "10.0.0.0/29",
+				"serverCaCerts": []any{map[string]any{"cert": "-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----"},
+					map[string]any{"cert": "-----BEGIN CERTIFICATE-----\nB\n-----END CERTIFICATE-----\n"}}})
 		},
 		"gcp:storage/bucket:Bucket": func(args pulumi.MockResourceArgs) resource.PropertyMap {
 			return cloudtest.Obj(map[string]any{"name": args.Name + "-1234567", "url": "gs://" + args.Name + "-1234567"})
@@ -162,7 +163,9 @@ func TestRedisMemorystore(t *testing.T) {
 	}
 	require.Nil(t, inst["replicaCount"])
 	require.Equal(t, "generated-auth", cloudtest.Await[string](t, comp.AuthString))
-	require.Equal(t, "-----BEGIN CERTIFICATE-----", cloudtest.Await[string](t, comp.CACert))
+	require.Equal(t, "-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\nB\n-----END CERTIFICATE-----\n",
+		cloudtest.Await[string](t, comp.CACert), "both CAs during a rotation")
+	require.Equal(t, "10.0.0.0/29", cloudtest.Await[string](t, comp.ReservedIPRange))
 	m.CheckPolicies(t, "production-alert-rules", "production-backup-schedule")
 
 	args := redisArgs()

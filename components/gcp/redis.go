@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/mobile-mm-llm/mobile-mm-llm/components/global/cloud"
 	"github.com/mobile-mm-llm/mobile-mm-llm/components/kube"
@@ -14,6 +15,10 @@ import (
 
 // RedisType is the Memorystore component's type token.
 const RedisType = "mobile-mm-llm:gcp:Redis"
+
+// RedisTLSPort is the port Memorystore serves on with in-transit
+// encryption (SERVER_AUTHENTICATION); the Port output says the same.
+const RedisTLSPort = 6378
 
 // snapshotPeriods are Memorystore's RDB snapshot periods.
 var snapshotPeriods = []string{"ONE_HOUR", "SIX_HOURS", "TWELVE_HOURS", "TWENTY_FOUR_HOURS"}
@@ -55,9 +60,12 @@ type Redis struct {
 	Port pulumi.IntOutput `pulumi:"port"`
 	// AuthString is the AUTH password Memorystore generates (secret).
 	AuthString pulumi.StringOutput `pulumi:"authString"`
-	// CACert is the PEM CA that signs the server's certificate; clients
-	// must trust it.
+	// CACert is the PEM of the CAs that sign the server's certificate (two
+	// while Memorystore rotates them); clients must trust it.
 	CACert pulumi.StringOutput `pulumi:"caCert"`
+	// ReservedIPRange is the CIDR Memorystore took for the instance in the
+	// peered network (the clients' NetworkPolicy egress).
+	ReservedIPRange pulumi.StringOutput `pulumi:"reservedIpRange"`
 }
 
 var redisVersion = regexp.MustCompile(`^REDIS_[0-9]+(_[0-9]+)?$`)
@@ -128,8 +136,22 @@ func buildRedis(ctx *pulumi.Context, name string, a RedisArgs, comp *Redis) erro
 	}
 	comp.Host, comp.Port = inst.Host, inst.Port
 	comp.AuthString = pulumi.ToSecret(inst.AuthString).(pulumi.StringOutput)
-	comp.CACert = inst.ServerCaCerts.Index(pulumi.Int(0)).Cert().Elem()
+	comp.CACert = inst.ServerCaCerts.ApplyT(caBundle).(pulumi.StringOutput)
+	comp.ReservedIPRange = inst.ReservedIpRange
 	return ctx.RegisterResourceOutputs(comp, pulumi.Map{
 		"host": comp.Host, "port": comp.Port, "authString": comp.AuthString, "caCert": comp.CACert,
+		"reservedIpRange": comp.ReservedIPRange,
 	})
+}
+
+// caBundle joins the PEM certificates of the instance's server CAs, so that
+// a client keeps trusting the server through a CA rotation.
+func caBundle(certs []redis.InstanceServerCaCert) string {
+	var pems []string
+	for _, c := range certs {
+		if c.Cert != nil && *c.Cert != "" {
+			pems = append(pems, strings.TrimRight(*c.Cert, "\n")+"\n")
+		}
+	}
+	return strings.Join(pems, "")
 }

@@ -40,7 +40,8 @@ type Args struct {
 	MonitoringNamespace string
 	// MonitoringPodLabels narrow the scraping pods; empty allows the whole namespace.
 	MonitoringPodLabels map[string]string
-	// Redis, when set, allows the inference pods to reach it.
+	// Redis, when set, allows the inference pods to reach it: the
+	// in-cluster Redis's pods, or a managed service's addresses (CIDRs).
 	Redis *Peer
 	// DNS is the cluster DNS (default namespace "kube-system", pods
 	// k8s-app=kube-dns, which CoreDNS keeps for compatibility).
@@ -54,14 +55,33 @@ type Args struct {
 	OperatorGroups []string
 }
 
-// Peer is a set of pods in a namespace and the port they serve on.
+// Peer is a set of pods in a namespace, or of addresses outside the
+// cluster, and the port they serve on.
 type Peer struct {
-	// Namespace is the peer's namespace.
+	// Namespace is the peer's namespace (pods only).
 	Namespace string
 	// PodLabels select its pods.
 	PodLabels map[string]string
-	// Port is the port it serves on (DNS: 53, Redis: 6379 by default).
+	// CIDRs are where a peer outside the cluster lives (a managed Redis:
+	// the subnets of ElastiCache's nodes, Memorystore's reserved range,
+	// the private endpoints' subnet of Azure Cache), instead of pods; an
+	// element may be an output.
+	CIDRs []pulumi.StringInput
+	// Port is the port it serves on (DNS: 53, Redis: 6379 by default;
+	// Azure Cache for Redis: 6380).
 	Port int
+}
+
+// peers are the NetworkPolicy peers p stands for.
+func (p Peer) peers() networkingv1.NetworkPolicyPeerArray {
+	if len(p.CIDRs) == 0 {
+		return networkingv1.NetworkPolicyPeerArray{kube.Peer(p.Namespace, p.PodLabels)}
+	}
+	var out networkingv1.NetworkPolicyPeerArray
+	for _, cidr := range p.CIDRs {
+		out = append(out, networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: cidr}})
+	}
+	return out
 }
 
 // Baseline is a namespace's NetworkPolicies and RBAC roles.
@@ -86,7 +106,9 @@ func (args Args) withDefaults() Args {
 	a.MonitoringNamespace = cmp.Or(a.MonitoringNamespace, "monitoring")
 	if a.Redis != nil {
 		r := *a.Redis
-		r.Namespace = cmp.Or(r.Namespace, a.Namespace)
+		if len(r.CIDRs) == 0 {
+			r.Namespace = cmp.Or(r.Namespace, a.Namespace)
+		}
 		r.Port = cmp.Or(r.Port, 6379)
 		a.Redis = &r
 	}
@@ -113,10 +135,24 @@ func (a Args) validate() error {
 	c.Labels("IngressPodLabels", a.IngressPodLabels, false)
 	c.Name("MonitoringNamespace", a.MonitoringNamespace)
 	c.Labels("MonitoringPodLabels", a.MonitoringPodLabels, false)
-	if a.Redis != nil {
-		c.Name("Redis.Namespace", a.Redis.Namespace)
-		c.Labels("Redis.PodLabels", a.Redis.PodLabels, true)
-		c.Port("Redis.Port", a.Redis.Port)
+	if r := a.Redis; r != nil && len(r.CIDRs) > 0 {
+		if len(r.PodLabels) > 0 || r.Namespace != "" {
+			c.Failf("Redis.CIDRs", "exclude Redis.Namespace and Redis.PodLabels: the peer is pods or addresses")
+		}
+		for i, cidr := range r.CIDRs {
+			key := fmt.Sprintf("Redis.CIDRs[%d]", i)
+			switch v, plain := cidr.(pulumi.String); {
+			case cidr == nil:
+				c.Failf(key, "is nil")
+			case plain:
+				c.CIDR(key, string(v))
+			}
+		}
+		c.Port("Redis.Port", r.Port)
+	} else if r != nil {
+		c.Name("Redis.Namespace", r.Namespace)
+		c.Labels("Redis.PodLabels", r.PodLabels, true)
+		c.Port("Redis.Port", r.Port)
 	}
 	c.Name("DNS.Namespace", a.DNS.Namespace)
 	c.Labels("DNS.PodLabels", a.DNS.PodLabels, true)
@@ -200,7 +236,7 @@ func (b builder) networkPolicies() ([]*networkingv1.NetworkPolicy, error) {
 	appEgress := networkingv1.NetworkPolicyEgressRuleArray{}
 	if a.Redis != nil {
 		appEgress = append(appEgress, networkingv1.NetworkPolicyEgressRuleArgs{
-			To:    networkingv1.NetworkPolicyPeerArray{kube.Peer(a.Redis.Namespace, a.Redis.PodLabels)},
+			To:    a.Redis.peers(),
 			Ports: kube.Ports("TCP", a.Redis.Port),
 		})
 	}

@@ -96,6 +96,19 @@ func TestBaselineWithoutRedis(t *testing.T) {
 		mocktest.At(in, "ingress", 0, "from", 0))
 }
 
+// A managed Redis lives outside the cluster: the pods reach its addresses
+// (an element may be an output, Memorystore's reserved range) on its port.
+func TestBaselineManagedRedis(t *testing.T) {
+	args := validArgs()
+	args.Redis = &Peer{CIDRs: []pulumi.StringInput{pulumi.String("10.30.16.0/24"), pulumi.String("10.40.0.0/29").ToStringOutput()}, Port: 6380}
+	m := run(t, args)
+	out := spec(t, m, "mobile-multimodal-llm-inference-egress")
+	require.Equal(t, map[string]any{"to": []any{
+		map[string]any{"ipBlock": map[string]any{"cidr": "10.30.16.0/24"}},
+		map[string]any{"ipBlock": map[string]any{"cidr": "10.40.0.0/29"}},
+	}, "ports": []any{tcp(6380)}}, mocktest.At(out, "egress", 0))
+}
+
 func TestBaselineRBAC(t *testing.T) {
 	m := run(t, validArgs())
 	verbsOn := func(role map[string]any, group, res string) []string {
@@ -147,6 +160,9 @@ func TestBaselineRejectsBadArgs(t *testing.T) {
 		{"bad label", func(a *Args) { a.AppPodLabels = map[string]string{"app": "has space"} }, "AppPodLabels:"},
 		{"bad port", func(a *Args) { a.APIPort = 70000 }, "APIPort:"},
 		{"redis without labels", func(a *Args) { a.Redis = &Peer{} }, "Redis.PodLabels:"},
+		{"redis pods and addresses", func(a *Args) { a.Redis.CIDRs = []pulumi.StringInput{pulumi.String("10.0.0.0/16")} }, "Redis.CIDRs: exclude"},
+		{"bad redis cidr", func(a *Args) { a.Redis = &Peer{CIDRs: []pulumi.StringInput{pulumi.String("10.0.0.1")}} }, "Redis.CIDRs[0]:"},
+		{"nil redis cidr", func(a *Args) { a.Redis = &Peer{CIDRs: []pulumi.StringInput{nil}} }, "Redis.CIDRs[0]: is nil"},
 		{"bad cidr", func(a *Args) { a.HTTPSEgressCIDRs = []string{"0.0.0.0"} }, "HTTPSEgressCIDRs[0]:"},
 		{"empty group", func(a *Args) { a.ViewerGroups = []string{""} }, "ViewerGroups[0]: is required"},
 	}

@@ -36,6 +36,10 @@ const (
 	TokensKey = "tokens"
 	// RedisPasswordDir holds the Redis password file.
 	RedisPasswordDir = "/etc/mmllm/redis"
+	// RedisCADir holds the CA file of a Redis served over TLS (Redis.CACert).
+	RedisCADir = "/etc/mmllm/redis-ca"
+	// RedisCAKey is the ConfigMap key, and so the file name, of that CA.
+	RedisCAKey = "ca.crt"
 	// ModelsDir is where a model volume is mounted, read-only.
 	ModelsDir = "/models"
 	// UID is the non-root user (and group) the server runs as.
@@ -110,15 +114,30 @@ type GPU struct {
 	NodeSelector map[string]string
 }
 
-// Redis is how the server reaches the cache.
+// Redis is how the server reaches the cache: the in-cluster Redis (a plain
+// address and its password Secret) or a managed service (its endpoint and
+// AUTH token as outputs, over TLS).
 type Redis struct {
-	// Address is host:port.
-	Address string
-	// PasswordSecret names a Secret in Namespace holding the password; empty
-	// when Redis needs none.
+	// Address is host:port: pulumi.String for a known address, or a managed
+	// service's endpoint output (MMLLM_REDIS_ADDR).
+	Address pulumi.StringInput
+	// PasswordSecret names a Secret in Namespace holding the password (the
+	// in-cluster Redis's); empty when Password is given or Redis needs none.
 	PasswordSecret string
 	// PasswordKey is the key in PasswordSecret (default "password").
 	PasswordKey string
+	// Password is the password (a managed service's AUTH token or access
+	// key), kept a Pulumi secret: the component stores it in a Secret of
+	// its own, mounted like PasswordSecret. It excludes PasswordSecret.
+	Password pulumi.StringInput
+	// TLS makes the server connect over TLS and verify the certificate
+	// (MMLLM_REDIS_TLS): ElastiCache, Memorystore and Azure Cache for Redis
+	// accept nothing else.
+	TLS bool
+	// CACert is the PEM CA that signs the server's certificate
+	// (Memorystore's), put in a ConfigMap and mounted as RedisCADir/RedisCAKey
+	// (MMLLM_REDIS_CA_FILE); nil trusts the system's roots. Needs TLS.
+	CACert pulumi.StringInput
 }
 
 // Autoscaling configures the KEDA ScaledObject, which owns the
@@ -205,10 +224,21 @@ func (a Args) validate() error {
 			c.Failf("Env", "has an empty variable name")
 		}
 	}
-	if a.Redis != nil {
-		c.Required("Redis.Address", a.Redis.Address)
-		if a.Redis.PasswordSecret != "" {
-			c.Name("Redis.PasswordSecret", a.Redis.PasswordSecret)
+	if r := a.Redis; r != nil {
+		switch addr, plain := r.Address.(pulumi.String); {
+		case r.Address == nil:
+			c.Failf("Redis.Address", "is required (host:port)")
+		case plain:
+			c.Required("Redis.Address", string(addr))
+		}
+		if r.PasswordSecret != "" {
+			c.Name("Redis.PasswordSecret", r.PasswordSecret)
+			if r.Password != nil {
+				c.Failf("Redis.Password", "excludes Redis.PasswordSecret: give the password or the Secret holding it")
+			}
+		}
+		if r.CACert != nil && !r.TLS {
+			c.Failf("Redis.CACert", "needs Redis.TLS: the CA verifies a TLS server")
 		}
 	}
 	if a.ModelClaim != "" {

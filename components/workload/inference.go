@@ -75,6 +75,9 @@ type builder struct {
 	comp   *Inference
 	labels map[string]string
 	ns     pulumi.StringOutput
+	// redisSecret and redisCA name the Secret with the Redis password and
+	// the ConfigMap with its CA (nil when there is none).
+	redisSecret, redisCA pulumi.StringInput
 }
 
 // opts parents a child to the component and makes it wait for deps.
@@ -112,6 +115,9 @@ func (b *builder) build() error {
 	}, b.opts()...)
 	if err != nil {
 		return fmt.Errorf("API tokens secret: %w", err)
+	}
+	if err := b.redisFiles(); err != nil {
+		return err
 	}
 	dep, err := appsv1.NewDeployment(b.ctx, b.name+"-deployment", &appsv1.DeploymentArgs{
 		Metadata: b.meta(a.AppName),
@@ -164,6 +170,41 @@ func (b *builder) build() error {
 		"url":                b.comp.URL,
 		"scaledObjectName":   b.comp.ScaledObjectName,
 	})
+}
+
+// redisFiles makes what the server reads about Redis from files: the
+// password given as a value (a Secret of the component's; an existing
+// Secret is only named) and the CA of a TLS Redis (a ConfigMap).
+func (b *builder) redisFiles() error {
+	r := b.a.Redis
+	if r == nil {
+		return nil
+	}
+	if r.PasswordSecret != "" {
+		b.redisSecret = pulumi.String(r.PasswordSecret)
+	}
+	if r.Password != nil {
+		s, err := corev1.NewSecret(b.ctx, b.name+"-redis-auth", &corev1.SecretArgs{
+			Metadata:   b.meta(b.a.AppName + "-redis-auth"),
+			Type:       pulumi.String("Opaque"),
+			StringData: pulumi.StringMap{r.PasswordKey: pulumi.ToSecret(r.Password.ToStringOutput()).(pulumi.StringOutput)},
+		}, b.opts()...)
+		if err != nil {
+			return fmt.Errorf("redis password secret: %w", err)
+		}
+		b.redisSecret = s.Metadata.Name().Elem()
+	}
+	if r.CACert != nil {
+		cm, err := corev1.NewConfigMap(b.ctx, b.name+"-redis-ca", &corev1.ConfigMapArgs{
+			Metadata: b.meta(b.a.AppName + "-redis-ca"),
+			Data:     pulumi.StringMap{RedisCAKey: r.CACert},
+		}, b.opts()...)
+		if err != nil {
+			return fmt.Errorf("redis CA config map: %w", err)
+		}
+		b.redisCA = cm.Metadata.Name().Elem()
+	}
+	return nil
 }
 
 func (b *builder) ingress(svc *corev1.Service) (*networkingv1.Ingress, error) {

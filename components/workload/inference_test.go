@@ -223,7 +223,7 @@ func TestInferenceScaledObject(t *testing.T) {
 func TestInferenceGPUAndRedis(t *testing.T) {
 	args := validArgs()
 	args.GPU = GPU{Count: 1, NodeSelector: map[string]string{"nvidia.com/gpu.present": "true"}}
-	args.Redis = &Redis{Address: "redis.mmllm.svc:6379", PasswordSecret: "redis-auth"}
+	args.Redis = &Redis{Address: pulumi.String("redis.mmllm.svc:6379"), PasswordSecret: "redis-auth"}
 	args.ModelClaim = "models"
 	args.Env = map[string]string{"MMLLM_LOG_LEVEL": "debug", "GIN_MODE": "debug"}
 	m, _, _ := run(t, args)
@@ -247,7 +247,53 @@ func TestInferenceGPUAndRedis(t *testing.T) {
 	require.Contains(t, pod["volumes"], map[string]any{"name": "models",
 		"persistentVolumeClaim": map[string]any{"claimName": "models", "readOnly": true}})
 
+	require.NotContains(t, env, "MMLLM_REDIS_TLS", "the in-cluster Redis speaks plain text")
+	require.Empty(t, m.OfType("kubernetes:core/v1:ConfigMap"))
+	require.Len(t, m.OfType("kubernetes:core/v1:Secret"), 1, "the password Secret is the in-cluster Redis's")
 	m.CheckPolicies(t, stackRulesOfOtherComponents...)
+}
+
+// A managed Redis: the endpoint is an output of the cloud resource, the
+// AUTH token a secret value the component stores in a Secret of its own,
+// and the connection is TLS with the instance's CA (Memorystore).
+func TestInferenceManagedRedis(t *testing.T) {
+	const ca = "-----BEGIN CERTIFICATE-----\nmanaged\n-----END CERTIFICATE-----\n"
+	args := validArgs()
+	endpoint := pulumi.Sprintf("%s:%d", pulumi.String("10.1.2.3").ToStringOutput(), pulumi.Int(6378).ToIntOutput())
+	args.Redis = &Redis{
+		Address: endpoint, Password: pulumi.ToSecret(pulumi.String("auth-token")).(pulumi.StringOutput),
+		TLS: true, CACert: pulumi.String(ca),
+	}
+	m, _, _ := run(t, args)
+	pod := podSpec(t, m)
+	c := mocktest.At(pod, "containers", 0).(map[string]any)
+	env := envOf(c)
+	require.Equal(t, "10.1.2.3:6378", env["MMLLM_REDIS_ADDR"])
+	require.Equal(t, "true", env["MMLLM_REDIS_TLS"])
+	require.Equal(t, RedisPasswordDir+"/password", env["MMLLM_REDIS_PASSWORD_FILE"])
+	require.Equal(t, RedisCADir+"/"+RedisCAKey, env["MMLLM_REDIS_CA_FILE"])
+
+	sec := m.One(t, "kubernetes:core/v1:Secret", DefaultAppName+"-redis-auth")
+	require.True(t, sec.Inputs["stringData"].ContainsSecrets(), "the AUTH token stays secret")
+	require.Equal(t, "auth-token", mocktest.At(sec.Plain(), "stringData", "password"))
+	cm := m.One(t, "kubernetes:core/v1:ConfigMap", DefaultAppName+"-redis-ca").Plain()
+	require.Equal(t, ca, mocktest.At(cm, "data", RedisCAKey))
+
+	require.Contains(t, pod["volumes"], map[string]any{"name": "redis-password",
+		"secret": map[string]any{"secretName": DefaultAppName + "-redis-auth", "defaultMode": float64(kube.SecretFileMode)}})
+	require.Contains(t, pod["volumes"], map[string]any{"name": "redis-ca",
+		"configMap": map[string]any{"name": DefaultAppName + "-redis-ca", "defaultMode": float64(0o444)}})
+	require.Contains(t, c["volumeMounts"], map[string]any{"name": "redis-password", "mountPath": RedisPasswordDir, "readOnly": true})
+	require.Contains(t, c["volumeMounts"], map[string]any{"name": "redis-ca", "mountPath": RedisCADir, "readOnly": true})
+	require.Empty(t, m.CheckPolicies(t, stackRulesOfOtherComponents...))
+
+	// ElastiCache and Azure: TLS with the system's roots, no CA file.
+	args.Redis.CACert = nil
+	m, _, _ = run(t, args)
+	env = envOf(mocktest.At(podSpec(t, m), "containers", 0).(map[string]any))
+	require.Equal(t, "true", env["MMLLM_REDIS_TLS"])
+	require.NotContains(t, env, "MMLLM_REDIS_CA_FILE")
+	require.Empty(t, m.OfType("kubernetes:core/v1:ConfigMap"))
 }
 
 // stackRulesOfOtherComponents are the stack rules the workload alone cannot
@@ -285,7 +331,14 @@ func TestInferenceRejectsBadArgs(t *testing.T) {
 		{"no prometheus", func(a *Args) { a.Autoscaling.PrometheusAddress = "" }, []string{"Autoscaling.PrometheusAddress:"}},
 		{"bad host", func(a *Args) { a.Ingress.Host = "https://api.example.com" }, []string{"Ingress.Host:"}},
 		{"no tls secret", func(a *Args) { a.Ingress.TLSSecretName = "" }, []string{"Ingress.TLSSecretName:"}},
-		{"redis without address", func(a *Args) { a.Redis = &Redis{} }, []string{"Redis.Address:"}},
+		{"redis without address", func(a *Args) { a.Redis = &Redis{} }, []string{"Redis.Address: is required"}},
+		{"redis with an empty address", func(a *Args) { a.Redis = &Redis{Address: pulumi.String("")} }, []string{"Redis.Address:"}},
+		{"redis password and its secret", func(a *Args) {
+			a.Redis = &Redis{Address: pulumi.String("r:6379"), PasswordSecret: "redis-auth", Password: pulumi.String("pw")}
+		}, []string{"Redis.Password: excludes Redis.PasswordSecret"}},
+		{"redis CA without TLS", func(a *Args) {
+			a.Redis = &Redis{Address: pulumi.String("r:6379"), CACert: pulumi.String("pem")}
+		}, []string{"Redis.CACert: needs Redis.TLS"}},
 		{"two problems at once", func(a *Args) { a.Namespace, a.Image = "", "x" }, []string{"Namespace:", "Image:"}},
 	}
 	for _, tt := range tests {

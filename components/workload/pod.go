@@ -103,10 +103,15 @@ func (b *builder) env() corev1.EnvVarArray {
 	if limit, err := kube.ParseQuantity(a.Resources.MemoryLimit); err == nil {
 		vars["GOMEMLIMIT"] = fmt.Sprintf("%d", int64(limit*0.9))
 	}
-	if a.Redis != nil {
-		vars["MMLLM_REDIS_ADDR"] = a.Redis.Address
-		if a.Redis.PasswordSecret != "" {
-			vars["MMLLM_REDIS_PASSWORD_FILE"] = RedisPasswordDir + "/" + a.Redis.PasswordKey
+	if r := a.Redis; r != nil {
+		if b.redisSecret != nil {
+			vars["MMLLM_REDIS_PASSWORD_FILE"] = RedisPasswordDir + "/" + r.PasswordKey
+		}
+		if r.TLS {
+			vars["MMLLM_REDIS_TLS"] = "true"
+		}
+		if b.redisCA != nil {
+			vars["MMLLM_REDIS_CA_FILE"] = RedisCADir + "/" + RedisCAKey
 		}
 	}
 	if a.ModelClaim != "" {
@@ -118,10 +123,18 @@ func (b *builder) env() corev1.EnvVarArray {
 		// shown in /ready, if the node has no usable driver).
 		vars["MMLLM_DEVICE"] = "cuda"
 	}
-	vars = kube.Merge(vars, a.Env)
+	values := map[string]pulumi.StringInput{}
+	for k, v := range kube.Merge(vars, a.Env) {
+		values[k] = pulumi.String(v)
+	}
+	// The address may be a managed service's endpoint, known after its
+	// creation; Args.Env still wins.
+	if _, set := a.Env["MMLLM_REDIS_ADDR"]; a.Redis != nil && !set {
+		values["MMLLM_REDIS_ADDR"] = a.Redis.Address
+	}
 	out := corev1.EnvVarArray{}
-	for _, k := range kube.SortedKeys(vars) {
-		out = append(out, corev1.EnvVarArgs{Name: pulumi.String(k), Value: pulumi.String(vars[k])})
+	for _, k := range kube.SortedKeys(values) {
+		out = append(out, corev1.EnvVarArgs{Name: pulumi.String(k), Value: values[k]})
 	}
 	return out
 }
@@ -132,8 +145,13 @@ func (b *builder) volumes(tokensSecret pulumi.StringInput) corev1.VolumeArray {
 		corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{SizeLimit: pulumi.String("1Gi")}},
 		kube.SecretVolume("api-tokens", tokensSecret),
 	}
-	if a.Redis != nil && a.Redis.PasswordSecret != "" {
-		vols = append(vols, kube.SecretVolume("redis-password", pulumi.String(a.Redis.PasswordSecret)))
+	if b.redisSecret != nil {
+		vols = append(vols, kube.SecretVolume("redis-password", b.redisSecret))
+	}
+	if b.redisCA != nil {
+		vols = append(vols, corev1.VolumeArgs{Name: pulumi.String("redis-ca"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{
+			Name: b.redisCA, DefaultMode: pulumi.Int(0o444),
+		}})
 	}
 	if a.ModelClaim != "" {
 		vols = append(vols, corev1.VolumeArgs{Name: pulumi.String("models"), PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSourceArgs{
@@ -149,8 +167,11 @@ func (b *builder) mounts() corev1.VolumeMountArray {
 		corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp")},
 		corev1.VolumeMountArgs{Name: pulumi.String("api-tokens"), MountPath: pulumi.String(TokensDir), ReadOnly: pulumi.Bool(true)},
 	}
-	if a.Redis != nil && a.Redis.PasswordSecret != "" {
+	if b.redisSecret != nil {
 		mounts = append(mounts, corev1.VolumeMountArgs{Name: pulumi.String("redis-password"), MountPath: pulumi.String(RedisPasswordDir), ReadOnly: pulumi.Bool(true)})
+	}
+	if b.redisCA != nil {
+		mounts = append(mounts, corev1.VolumeMountArgs{Name: pulumi.String("redis-ca"), MountPath: pulumi.String(RedisCADir), ReadOnly: pulumi.Bool(true)})
 	}
 	if a.ModelClaim != "" {
 		mounts = append(mounts, corev1.VolumeMountArgs{Name: pulumi.String("models"), MountPath: pulumi.String(ModelsDir), ReadOnly: pulumi.Bool(true)})

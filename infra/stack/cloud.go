@@ -8,6 +8,8 @@ import (
 	azurecomp "github.com/mobile-mm-llm/mobile-mm-llm/components/azure"
 	gcpcomp "github.com/mobile-mm-llm/mobile-mm-llm/components/gcp"
 	"github.com/mobile-mm-llm/mobile-mm-llm/components/kube"
+	"github.com/mobile-mm-llm/mobile-mm-llm/components/security"
+	"github.com/mobile-mm-llm/mobile-mm-llm/components/workload"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	azurenative "github.com/pulumi/pulumi-azure-native-sdk/v2"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp"
@@ -112,6 +114,13 @@ type CloudServices struct {
 	Redis pulumi.Resource
 	// RedisAddress is its TLS endpoint, host:port.
 	RedisAddress pulumi.StringOutput
+	// RedisClient is how the server connects to it: the endpoint, the
+	// AUTH token or access key (a secret, mounted as a file), TLS, and
+	// Memorystore's CA; nil without a managed Redis.
+	RedisClient *workload.Redis
+	// RedisPeer is where the server's pods may connect to it (the
+	// NetworkPolicy egress): its addresses and port.
+	RedisPeer *security.Peer
 	// Backup is the backup plan component or resource, nil without one.
 	Backup pulumi.Resource
 	// BackupOutputs are the stack outputs a restore needs (eks: the vault
@@ -145,4 +154,14 @@ func newCloudServices(ctx *pulumi.Context, cfg *Config, sec Secrets, p *CloudPro
 // hostPort joins a host and a port output.
 func hostPort(host pulumi.StringOutput, port pulumi.IntOutput) pulumi.StringOutput {
 	return pulumi.Sprintf("%s:%d", host, port)
+}
+
+// managedRedis records a managed Redis on s: its component, its TLS
+// endpoint, how the server connects (password a secret output, caCert nil
+// where the system's roots verify the server) and where it lives (cidrs,
+// port) for the server's egress.
+func (s *CloudServices) managedRedis(r pulumi.Resource, address, password, caCert pulumi.StringInput, cidrs []pulumi.StringInput, port int) {
+	s.Redis, s.RedisAddress = r, address.ToStringOutput()
+	s.RedisClient = &workload.Redis{Address: address, Password: password, TLS: true, CACert: caCert}
+	s.RedisPeer = &security.Peer{CIDRs: cidrs, Port: port}
 }

@@ -34,7 +34,13 @@ func awsServices(ctx *pulumi.Context, cfg *Config, sec Secrets, p *CloudProvider
 		if err != nil {
 			return nil, err
 		}
-		s.Redis, s.RedisAddress = cache, hostPort(cache.PrimaryEndpoint, cache.Port)
+		// ElastiCache's nodes live in the cluster's private subnets; its
+		// certificate is publicly trusted.
+		var subnets []pulumi.StringInput
+		for _, cidr := range c.Network.PrivateCIDRs {
+			subnets = append(subnets, pulumi.String(cidr))
+		}
+		s.managedRedis(cache, hostPort(cache.PrimaryEndpoint, cache.Port), sec.RedisPassword, nil, subnets, awscomp.RedisPort)
 	}
 	if cfg.Backup.Enabled {
 		plan, err := newS3Backup(ctx, "backup", s3BackupArgs{

@@ -35,7 +35,11 @@ func azureServices(ctx *pulumi.Context, cfg *Config, sec Secrets, p *CloudProvid
 		if err != nil {
 			return nil, err
 		}
-		s.Redis, s.RedisAddress = cache, hostPort(cache.HostName, cache.Port)
+		// Azure Cache is reached through its private endpoint in the
+		// endpoints' subnet, on the TLS port; its certificate is publicly
+		// trusted.
+		s.managedRedis(cache, hostPort(cache.HostName, cache.Port), cache.PrimaryKey, nil,
+			[]pulumi.StringInput{pulumi.String(c.EndpointsCIDR)}, azurecomp.RedisTLSPort)
 	}
 	return s, nil
 }

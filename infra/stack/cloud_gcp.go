@@ -36,7 +36,10 @@ func gcpServices(ctx *pulumi.Context, cfg *Config, p *CloudProviders, c *gcpcomp
 		if err != nil {
 			return nil, err
 		}
-		s.Redis, s.RedisAddress = cache, hostPort(cache.Host, cache.Port)
+		// Memorystore lives in its reserved range of the peered network;
+		// its certificate is signed by the instance's own CA.
+		s.managedRedis(cache, hostPort(cache.Host, cache.Port), cache.AuthString, cache.CACert,
+			[]pulumi.StringInput{cache.ReservedIPRange}, gcpcomp.RedisTLSPort)
 	}
 	if cfg.Backup.Enabled {
 		plan, err := gkebackup.NewBackupPlan(ctx, "backup", &gkebackup.BackupPlanArgs{

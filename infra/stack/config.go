@@ -86,6 +86,9 @@ type Config struct {
 	RBAC RBACConfig
 	// Backup schedules backups (key backup, optional).
 	Backup BackupConfig
+	// Chaos installs Chaos Mesh and the PodChaos experiment against the
+	// server (key chaos, optional: off).
+	Chaos ChaosConfig
 	// Tags are the environment, owner and cost-center tags (GCP labels) of
 	// every cloud resource (key tags; required by the cloud kinds).
 	Tags map[string]string
@@ -258,6 +261,34 @@ type BackupConfig struct {
 	StorageClass string `json:"storageClass,omitempty"`
 }
 
+// ChaosConfig is the key chaos: Chaos Mesh (components/chaos), namespace-
+// scoped to the server's namespace, and its experiment against the server's
+// pods. Opt-in per stack; unset fields take the component's defaults (the
+// guide's: pod-failure of 10% of the pods for 60s, run once).
+type ChaosConfig struct {
+	// Enabled installs Chaos Mesh (a Helm release, so not in render mode).
+	Enabled bool `json:"enabled"`
+	// Runtime is the nodes' container runtime: containerd (default), crio
+	// or docker.
+	Runtime string `json:"runtime,omitempty"`
+	// SocketPath is the runtime's socket on the nodes (default the
+	// runtime's usual path; k3s: /run/k3s/containerd/containerd.sock).
+	SocketPath string `json:"socketPath,omitempty"`
+	// Action is pod-failure (default) or pod-kill.
+	Action string `json:"action,omitempty"`
+	// Mode is one, all, fixed, fixed-percent (default) or
+	// random-max-percent.
+	Mode string `json:"mode,omitempty"`
+	// Value is the count (fixed) or percentage (the percent modes).
+	Value int `json:"value,omitempty"`
+	// Duration is how long a pod-failure lasts (default 60s).
+	Duration string `json:"duration,omitempty"`
+	// Schedule repeats the experiment on a cron schedule (empty: once).
+	Schedule string `json:"schedule,omitempty"`
+	// GracePeriodSeconds is a pod-kill's termination grace period.
+	GracePeriodSeconds int `json:"gracePeriodSeconds,omitempty"`
+}
+
 // configKey is one config key of the Project namespace and where
 // ParseConfig stores its value.
 type configKey struct {
@@ -287,6 +318,7 @@ func configKeys() []configKey {
 		{"network", true, func(c *Config) any { return &c.Network }},
 		{"rbac", true, func(c *Config) any { return &c.RBAC }},
 		{"backup", true, func(c *Config) any { return &c.Backup }},
+		{"chaos", true, func(c *Config) any { return &c.Chaos }},
 		{"tags", true, func(c *Config) any { return &c.Tags }},
 		{"models", true, func(c *Config) any { return &c.Models }},
 		{"routing", true, func(c *Config) any { return &c.Routing }},

@@ -52,6 +52,7 @@ func TestParseConfigDefaults(t *testing.T) {
 	require.False(t, cfg.InstallsGPUSupport(), "no GPUs asked for")
 	require.False(t, cfg.Redis.Enabled)
 	require.False(t, cfg.Backup.Enabled)
+	require.Equal(t, ChaosConfig{}, cfg.Chaos, "chaos is opt-in")
 
 	cfg, err = ParseConfig(lookup(with("gpu", `{"count":2}`, "redis", `{"enabled":true}`, "backup", `{"enabled":true}`)))
 	require.NoError(t, err)
@@ -115,6 +116,24 @@ func TestParseConfigErrorsNameTheKey(t *testing.T) {
 		{"backup without redis", with("backup", `{"enabled":true}`), []string{"mobile-mm-llm:backup.enabled: needs redis.enabled"}},
 		{"bad schedule", with("redis", `{"enabled":true}`, "backup", `{"enabled":true,"schedule":"daily"}`), []string{`mobile-mm-llm:backup.schedule: "daily" is not a cron schedule`}},
 		{"backup settings while off", with("backup", `{"schedule":"@daily"}`), []string{"mobile-mm-llm:backup: sets a schedule, retention or storage but backup.enabled is false"}},
+		{"chaos settings while off", with("chaos", `{"action":"pod-kill"}`), []string{"mobile-mm-llm:chaos: sets the runtime or the experiment but chaos.enabled is false"}},
+		{"chaos typo", with("chaos", `{"enabled":true,"acton":"pod-kill"}`), []string{`mobile-mm-llm:chaos: has an unknown field "acton"`}},
+		{"chaos experiment", with("chaos", `{"enabled":true,"runtime":"rkt","socketPath":"run/x.sock","action":"container-kill","mode":"half","schedule":"often"}`), []string{
+			`mobile-mm-llm:chaos.runtime: is "rkt"; use "containerd", "crio" or "docker"`,
+			`mobile-mm-llm:chaos.socketPath: "run/x.sock" is not a clean absolute path`,
+			`mobile-mm-llm:chaos.action: is "container-kill"; use "pod-failure" or "pod-kill"`,
+			`mobile-mm-llm:chaos.mode: is "half"`,
+			`mobile-mm-llm:chaos.schedule: "often" is not a cron expression`}},
+		{"chaos values", with("chaos", `{"enabled":true,"value":150,"duration":"10m","schedule":"*/5 * * * *","gracePeriodSeconds":5}`), []string{
+			"mobile-mm-llm:chaos.value: is 150",
+			"mobile-mm-llm:chaos.duration: is 10m0s, not shorter than the 5m0s between runs of mobile-mm-llm:chaos.schedule",
+			`mobile-mm-llm:chaos.gracePeriodSeconds: applies to action "pod-kill" only`}},
+		{"chaos in its own namespace", with("namespace", "chaos-mesh", "chaos", `{"enabled":true}`), []string{
+			`mobile-mm-llm:namespace: is "chaos-mesh", Chaos Mesh's namespace (chaos.enabled)`}},
+		{"chaos in render mode", with("cluster", `{"kind":"existing","renderDir":"out"}`, "monitoring", `{"enabled":false,"prometheusAddress":"http://p:9090"}`,
+			"keda", `{"install":false}`, "chaos", `{"enabled":true}`), []string{
+			"mobile-mm-llm:chaos.enabled: installs a Helm release, which render mode (cluster.renderDir) cannot write as YAML (Chaos Mesh)"}},
+		{"chaos on the global stack", with("routing", `{}`, "chaos", `{"enabled":true}`), []string{"mobile-mm-llm:chaos: is a regional stack's key"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -86,7 +86,7 @@ var snsTopicARN = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[
 
 // regionalKeys are the keys only a regional stack reads.
 var regionalKeys = []string{"region", "cluster", "namespace", "image", "modelClaim", "replicas", "resources", "gpu", "keda",
-	"redis", "monitoring", "ingress", "network", "rbac", "backup", "models"}
+	"redis", "monitoring", "ingress", "network", "rbac", "backup", "chaos", "models"}
 
 // validateGlobal checks the global stack's config: environment, tags,
 // routing and stateBackup, and that no regional key is set (set tells

@@ -13,6 +13,7 @@ package stack
 import (
 	"fmt"
 
+	"github.com/mobile-mm-llm/mobile-mm-llm/components/chaos"
 	"github.com/mobile-mm-llm/mobile-mm-llm/components/gpu"
 	"github.com/mobile-mm-llm/mobile-mm-llm/components/keda"
 	"github.com/mobile-mm-llm/mobile-mm-llm/components/kube"
@@ -89,6 +90,8 @@ type Deployment struct {
 	Security *security.Baseline
 	// Backup is the in-cluster Redis's snapshot schedule (backup.enabled).
 	Backup *RedisSnapshots
+	// Chaos is Chaos Mesh and its experiment (chaos.enabled).
+	Chaos *chaos.Mesh
 	// GlobalIngress serves ingress.globalHost.
 	GlobalIngress *networkingv1.Ingress
 	// Outputs are the stack outputs Program exports (see outputs).
@@ -97,8 +100,9 @@ type Deployment struct {
 
 // Deploy composes the components for cfg on the configured cluster. The
 // order is the components' contract: the server waits for the GPU plumbing
-// and KEDA; Redis, the security baseline and the backup job for the
-// server's namespace; its monitoring for the Prometheus CRDs.
+// and KEDA; Redis, the security baseline, the backup job and Chaos Mesh for
+// the server (its namespace and pods); its monitoring for the Prometheus
+// CRDs. A managed Redis is the server's cache over TLS.
 func Deploy(ctx *pulumi.Context, cfg *Config, sec Secrets) (*Deployment, error) {
 	d := &Deployment{}
 	var err error
@@ -149,7 +153,11 @@ func Deploy(ctx *pulumi.Context, cfg *Config, sec Secrets) (*Deployment, error) 
 		}
 		serverDeps = append(serverDeps, d.KEDA)
 	}
-	if d.Inference, err = workload.NewInference(ctx, "inference", inferenceArgs(cfg, sec, prometheusURL), k8s,
+	serverArgs := inferenceArgs(cfg, sec, prometheusURL)
+	if d.Cloud != nil && d.Cloud.RedisClient != nil {
+		serverArgs.Redis = d.Cloud.RedisClient
+	}
+	if d.Inference, err = workload.NewInference(ctx, "inference", serverArgs, k8s,
 		pulumi.DependsOn(serverDeps)); err != nil {
 		return nil, err
 	}
@@ -159,6 +167,9 @@ func Deploy(ctx *pulumi.Context, cfg *Config, sec Secrets) (*Deployment, error) 
 		Namespace: cfg.Namespace, AppPodLabels: d.Inference.SelectorLabels, MonitoringNamespace: monitoringNS,
 		IngressNamespace: cfg.Network.IngressNamespace, HTTPSEgressCIDRs: cfg.Network.HTTPSEgressCIDRs,
 		ViewerGroups: cfg.RBAC.ViewerGroups, OperatorGroups: cfg.RBAC.OperatorGroups,
+	}
+	if d.Cloud != nil {
+		baseline.Redis = d.Cloud.RedisPeer
 	}
 	if cfg.InClusterRedis() {
 		if d.Redis, err = redis.NewRedis(ctx, "cache", &redis.Args{
@@ -186,6 +197,11 @@ func Deploy(ctx *pulumi.Context, cfg *Config, sec Secrets) (*Deployment, error) 
 		if d.Backup, err = newRedisSnapshots(ctx, "backup", redisSnapshotsArgs{
 			namespace: cfg.Namespace, redisName: redisName, redisPodLabels: d.Redis.PodLabels, backup: cfg.Backup,
 		}, k8s, pulumi.DependsOn([]pulumi.Resource{d.Redis})); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Chaos.Enabled {
+		if d.Chaos, err = chaos.NewMesh(ctx, "chaos", chaosArgs(cfg.Chaos, cfg.Namespace, d.Inference.SelectorLabels), k8s, inNamespace); err != nil {
 			return nil, err
 		}
 	}
@@ -220,7 +236,7 @@ func inferenceArgs(cfg *Config, sec Secrets, prometheusURL string) *workload.Arg
 		a.GPU = workload.GPU{Count: cfg.GPU.Count, NodeSelector: cfg.GPU.NodeSelector}
 	}
 	if cfg.InClusterRedis() {
-		a.Redis = &workload.Redis{Address: redis.ServiceAddress(redisName, cfg.Namespace), PasswordSecret: redis.AuthSecretName(redisName)}
+		a.Redis = &workload.Redis{Address: pulumi.String(redis.ServiceAddress(redisName, cfg.Namespace)), PasswordSecret: redis.AuthSecretName(redisName)}
 	}
 	return a
 }

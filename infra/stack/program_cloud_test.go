@@ -2,10 +2,13 @@ package stack_test
 
 import (
 	"encoding/json"
+	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/mobile-mm-llm/mobile-mm-llm/components/workload"
 	"github.com/mobile-mm-llm/mobile-mm-llm/infra/stack"
 	"github.com/mobile-mm-llm/mobile-mm-llm/policies"
 	"github.com/mobile-mm-llm/mobile-mm-llm/policies/runner"
@@ -396,4 +399,146 @@ func TestNewClusterNeedsTheCloudProviders(t *testing.T) {
 	rec, err := p.Execute(sf)
 	require.ErrorContains(t, err, `mobile-mm-llm:cluster.kind: "eks" needs its cloud providers`)
 	require.Empty(t, rec.Registrations())
+}
+
+// checkManagedRedis: the server uses the stack's managed Redis: its
+// endpoint (the redisAddress output), TLS, the AUTH token or key as a
+// mounted secret file, Memorystore's CA as a file; and the server's pods
+// may reach exactly where the service lives, on its port.
+func checkManagedRedis(t *testing.T, rec *runner.Recorder, cfg *stack.Config) {
+	t.Helper()
+	_, dep := one(t, rec, "kubernetes:apps/v1:Deployment")
+	container := at(dep, "spec", "template", "spec", "containers", 0)
+	env := map[string]any{}
+	for _, e := range at(container, "env").([]any) {
+		env[at(e, "name").(string)] = at(e, "value")
+	}
+	address := rec.StackOutputs()["redisAddress"].StringValue()
+	require.Equal(t, address, env["MMLLM_REDIS_ADDR"], "the server connects to the managed endpoint")
+	require.Equal(t, "true", env["MMLLM_REDIS_TLS"])
+	require.Equal(t, workload.RedisPasswordDir+"/password", env["MMLLM_REDIS_PASSWORD_FILE"])
+	auth := plainOf(rec, "kubernetes:core/v1:Secret")["inference-redis-auth"]
+	require.NotNil(t, auth, "the AUTH token's Secret")
+	for _, s := range rec.OfType("kubernetes:core/v1:Secret") {
+		if s.Name == "inference-redis-auth" {
+			require.True(t, s.Inputs["stringData"].ContainsSecrets(), "the AUTH token stays secret")
+		}
+	}
+	want := map[string]string{
+		stack.ClusterEKS: runner.Placeholder(stack.FullKey(stack.KeyRedisPassword)),
+		stack.ClusterGKE: runner.Placeholder("gcp:redis/instance:Instance.authString"),
+	}
+	if w, ok := want[cfg.Cluster.Kind]; ok {
+		require.Equal(t, w, at(auth, "stringData", "password"), "the password is the managed service's")
+	} else {
+		require.NotEmpty(t, at(auth, "stringData", "password"), "Azure Cache's primary key")
+	}
+	caMaps := plainOf(rec, "kubernetes:core/v1:ConfigMap")
+	if cfg.Cluster.Kind == stack.ClusterGKE {
+		require.Equal(t, workload.RedisCADir+"/"+workload.RedisCAKey, env["MMLLM_REDIS_CA_FILE"])
+		require.Contains(t, at(caMaps["inference-redis-ca"], "data", workload.RedisCAKey), "-----BEGIN CERTIFICATE-----", "Memorystore's CA")
+	} else {
+		require.NotContains(t, env, "MMLLM_REDIS_CA_FILE", "the system's roots verify ElastiCache and Azure Cache")
+		require.NotContains(t, caMaps, "inference-redis-ca")
+	}
+
+	// The egress rule to Redis: exactly where the service lives.
+	egress := at(plainOf(rec, "kubernetes:networking.k8s.io/v1:NetworkPolicy")["security-inference-egress"], "spec", "egress", 0)
+	var cidrs []string
+	for _, peer := range at(egress, "to").([]any) {
+		cidrs = append(cidrs, at(peer, "ipBlock", "cidr").(string))
+	}
+	port := address[strings.LastIndex(address, ":")+1:]
+	require.Equal(t, []any{map[string]any{"protocol": "TCP", "port": mustFloat(t, port)}}, at(egress, "ports"), "the endpoint's port")
+	switch cfg.Cluster.Kind {
+	case stack.ClusterEKS:
+		// ElastiCache's subnet group: the subnets its nodes get addresses in.
+		_, group := one(t, rec, "aws:elasticache/subnetGroup:SubnetGroup")
+		subnets := plainOf(rec, "aws:ec2/subnet:Subnet")
+		var want []string
+		for _, id := range toStrings(group["subnetIds"]) {
+			want = append(want, subnets[strings.TrimSuffix(id, "-id")]["cidrBlock"].(string))
+		}
+		require.ElementsMatch(t, want, cidrs)
+	case stack.ClusterGKE:
+		require.Len(t, cidrs, 1)
+		_, reserved, err := net.ParseCIDR(cidrs[0])
+		require.NoError(t, err)
+		require.True(t, reserved.Contains(net.ParseIP(address[:strings.LastIndex(address, ":")])), "Memorystore's range holds its host")
+	case stack.ClusterAKS:
+		// The private endpoint's subnet in the cluster's VNet.
+		_, endpoint := one(t, rec, "azure-native:network:PrivateEndpoint")
+		subnet := at(endpoint, "subnet", "id").(string)
+		_, vnet := one(t, rec, "azure-native:network:VirtualNetwork")
+		var want []string
+		for _, s := range at(vnet, "subnets").([]any) {
+			if strings.HasSuffix(subnet, "/subnets/"+at(s, "name").(string)) {
+				want = append(want, at(s, "addressPrefix").(string))
+			}
+		}
+		require.Equal(t, want, cidrs)
+	}
+}
+
+// mustFloat parses a port as the plain values hold numbers.
+func mustFloat(t *testing.T, s string) float64 {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	require.NoError(t, err)
+	return float64(n)
+}
+
+// TestManagedRedisServesTheServer runs the cloud stacks with a managed
+// Redis, the Azure one switched to Azure Cache: the server is connected to
+// each over TLS, and the policies still pass.
+func TestManagedRedisServesTheServer(t *testing.T) {
+	set, err := policies.DefaultSet()
+	require.NoError(t, err)
+	azure, _ := loadStack(t, stacksDir, "prod-azure-westeurope")
+	for _, sf := range []*runner.StackFile{
+		mustLoad(t, "prod-aws-us-east-1"), mustLoad(t, "prod-gcp-asia-southeast1"),
+		withConfig(azure, "prod-azure-managed-redis", "redis", `{"enabled":true,"kind":"managed"}`, "backup", ""),
+	} {
+		t.Run(sf.Name, func(t *testing.T) {
+			cfg, err := stack.ParseConfig(func(k string) (string, bool) { v, ok := sf.Config[k]; return v, ok })
+			require.NoError(t, err)
+			require.True(t, cfg.ManagedRedis())
+			rec, err := program.Execute(sf)
+			require.NoError(t, err)
+			checkManagedRedis(t, rec, cfg)
+			res, err := program.Check(sf, set)
+			require.NoError(t, err)
+			var mandatory []string
+			for _, v := range res.Report.Violations {
+				if v.Severity == policies.Mandatory {
+					mandatory = append(mandatory, v.RuleID+": "+v.Message)
+				}
+			}
+			if cfg.Cluster.Kind == stack.ClusterAKS {
+				// Without backup.enabled the production stack lacks a backup
+				// schedule; nothing else fails.
+				require.Equal(t, []string{"production-backup-schedule"}, ruleIDs(res.Report.Violations))
+				return
+			}
+			require.Empty(t, mandatory)
+		})
+	}
+}
+
+// mustLoad reads a stack file of stacks/.
+func mustLoad(t *testing.T, name string) *runner.StackFile {
+	t.Helper()
+	sf, _ := loadStack(t, stacksDir, name)
+	return sf
+}
+
+// ruleIDs are the rule ids of the mandatory violations.
+func ruleIDs(vs []policies.Violation) []string {
+	var out []string
+	for _, v := range vs {
+		if v.Severity == policies.Mandatory {
+			out = append(out, v.RuleID)
+		}
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package stack_test
 
 import (
+	"encoding/json"
 	"maps"
 	"slices"
 	"strconv"
@@ -10,11 +11,13 @@ import (
 
 	"github.com/mobile-mm-llm/mobile-mm-llm/components/aws"
 	"github.com/mobile-mm-llm/mobile-mm-llm/components/azure"
+	"github.com/mobile-mm-llm/mobile-mm-llm/components/chaos"
 	"github.com/mobile-mm-llm/mobile-mm-llm/components/gcp"
 	"github.com/mobile-mm-llm/mobile-mm-llm/components/global/cloud"
 	"github.com/mobile-mm-llm/mobile-mm-llm/components/monitoring"
 	"github.com/mobile-mm-llm/mobile-mm-llm/components/redis"
 	"github.com/mobile-mm-llm/mobile-mm-llm/components/workload"
+	"github.com/mobile-mm-llm/mobile-mm-llm/infra/deploy"
 	"github.com/mobile-mm-llm/mobile-mm-llm/infra/stack"
 	"github.com/mobile-mm-llm/mobile-mm-llm/policies"
 	"github.com/mobile-mm-llm/mobile-mm-llm/policies/runner"
@@ -116,6 +119,7 @@ func checkComponents(t *testing.T, rec *runner.Recorder, cfg *stack.Config) {
 		"mobile-mm-llm:keda:Operator":        cfg.InstallsKEDA(),
 		redis.TypeToken:                      cfg.InClusterRedis(),
 		stack.RedisSnapshotsTypeToken:        cfg.Backup.Enabled && cfg.InClusterRedis(),
+		chaos.TypeToken:                      cfg.Chaos.Enabled,
 	}
 	for typ, present := range want {
 		n := len(rec.OfType(typ))
@@ -215,6 +219,9 @@ func checkServer(t *testing.T, rec *runner.Recorder, cfg *stack.Config) {
 	env := at(pod, "containers", 0, "env")
 	if cfg.InClusterRedis() {
 		require.Contains(t, env, map[string]any{"name": "MMLLM_REDIS_ADDR", "value": redis.ServiceAddress("redis", cfg.Namespace)})
+	}
+	if cfg.ManagedRedis() {
+		checkManagedRedis(t, rec, cfg)
 	}
 	ingresses := map[any]map[string]any{}
 	for _, r := range rec.OfType("kubernetes:networking.k8s.io/v1:Ingress") {
@@ -448,7 +455,7 @@ func TestNewExistingClusterRejectsBadArgs(t *testing.T) {
 }
 
 func TestDeployVariants(t *testing.T) {
-	sf, _ := loadStack(t, stacksDir, "dev")
+	sf, devCfg := loadStack(t, stacksDir, "dev")
 	const promAddr = "http://prometheus.observability.svc:9090"
 	tests := []struct {
 		name  string
@@ -481,7 +488,9 @@ func TestDeployVariants(t *testing.T) {
 			func(t *testing.T, rec *runner.Recorder) {
 				require.Len(t, rec.OfType("mobile-mm-llm:gpu:Support"), 1)
 				require.Empty(t, rec.OfType("kubernetes:apps/v1:DaemonSet"), "the operator deploys the device plugin itself")
-				require.Len(t, rec.OfType("kubernetes:helm.sh/v3:Release"), 3, "kube-prometheus-stack, KEDA, gpu-operator")
+				require.True(t, devCfg.MonitoringEnabled() && devCfg.InstallsKEDA())
+				require.Len(t, rec.OfType("kubernetes:helm.sh/v3:Release"), 3+oneIf(devCfg.Chaos.Enabled),
+					"kube-prometheus-stack, KEDA, gpu-operator, and chaos-mesh where the stack enables chaos")
 				_, dep := one(t, rec, "kubernetes:apps/v1:Deployment")
 				pod := at(dep, "spec", "template", "spec")
 				require.Equal(t, "2", at(pod, "containers", 0, "resources", "limits", "nvidia.com/gpu"))
@@ -523,4 +532,207 @@ func TestProgramNeedsItsProject(t *testing.T) {
 	p.Project = "another"
 	_, err := p.Execute(sf)
 	require.ErrorContains(t, err, `this program reads the config of project "mobile-mm-llm", not "another"`)
+}
+
+// TestChaosTargetsTheServer: the dev stack opts in to Chaos Mesh, which
+// waits for the server, is scoped to its namespace, and whose experiment
+// selects exactly the server's pods; the privileged namespace passes the
+// policies as their documented exception.
+func TestChaosTargetsTheServer(t *testing.T) {
+	sf, cfg := loadStack(t, stacksDir, "dev")
+	require.True(t, cfg.Chaos.Enabled, "the dev stack opts in")
+	rec, err := program.Execute(sf)
+	require.NoError(t, err)
+
+	mesh, _ := one(t, rec, chaos.TypeToken)
+	server, _ := one(t, rec, workload.TypeToken)
+	// DependsOn a component waits for its children: the namespace and the Deployment among them.
+	waited := 0
+	for _, r := range rec.Registrations() {
+		if r.Parent == server.URN && (r.Type == "kubernetes:core/v1:Namespace" || r.Type == "kubernetes:apps/v1:Deployment") {
+			require.Contains(t, mesh.Dependencies, r.URN, "Chaos Mesh waits for the server's %s", r.Type)
+			waited++
+		}
+	}
+	require.Equal(t, 2, waited)
+
+	namespaces := plainOf(rec, "kubernetes:core/v1:Namespace")
+	require.Equal(t, "privileged", at(namespaces["chaos-namespace"], "metadata", "labels", policies.PodSecurityEnforceLabel))
+
+	var release map[string]any
+	for _, r := range rec.OfType("kubernetes:helm.sh/v3:Release") {
+		if r.Parent == mesh.URN {
+			release = r.Plain()
+		}
+	}
+	require.NotNil(t, release, "the chaos-mesh release")
+	require.Equal(t, cfg.Namespace, at(release, "values", "controllerManager", "targetNamespace"))
+	require.Equal(t, false, at(release, "values", "clusterScoped"))
+	require.Equal(t, cfg.Chaos.Runtime, at(release, "values", "chaosDaemon", "runtime"))
+
+	_, dep := one(t, rec, "kubernetes:apps/v1:Deployment")
+	_, schedule := one(t, rec, "kubernetes:chaos-mesh.org/v1alpha1:Schedule")
+	require.Equal(t, cfg.Namespace, at(schedule, "metadata", "namespace"))
+	require.Equal(t, cfg.Chaos.Schedule, at(schedule, "spec", "schedule"))
+	podChaos := at(schedule, "spec", "podChaos")
+	require.Equal(t, cfg.Chaos.Action, at(podChaos, "action"))
+	require.Equal(t, cfg.Chaos.Mode, at(podChaos, "mode"))
+	require.Equal(t, []any{cfg.Namespace}, at(podChaos, "selector", "namespaces"))
+	require.Equal(t, at(dep, "spec", "selector", "matchLabels"), at(podChaos, "selector", "labelSelectors"),
+		"the experiment selects the server's pods, as its Deployment does")
+
+	set, err := policies.DefaultSet()
+	require.NoError(t, err)
+	res, err := program.Check(sf, set)
+	require.NoError(t, err)
+	require.False(t, res.Failed(), "%v", res.Report.Violations)
+}
+
+// registrationsPerStack is what each stack in stacks/ registers under the
+// mocks: components, providers, resources and StackReferences. A change is
+// a change of what `pulumi up` creates: derive the new number (the optional
+// parts' shares are checked below), don't copy it from a failure.
+var registrationsPerStack = map[string]int{
+	// 37 + Chaos Mesh: its component, namespace, release and Schedule.
+	"dev":         41,
+	"local":       26,
+	"prod-onprem": 50,
+	// 114 + the Secret holding ElastiCache's AUTH token for the server.
+	"prod-aws-us-east-1": 115,
+	"prod-aws-eu-west-1": 115,
+	// 55 + the Secret holding Memorystore's AUTH string and the ConfigMap
+	// holding its CA, for the server.
+	"prod-gcp-asia-southeast1": 57,
+	// In-cluster Redis: unchanged.
+	"prod-azure-westeurope": 66,
+	"global":                26,
+}
+
+// TestRegistrationsPerStack counts every stack's registrations, and derives
+// the share of the optional parts by switching them off: Chaos Mesh is
+// exactly its four registrations, and a managed Redis is its component's
+// registrations plus what the server needs to use it (the AUTH token's
+// Secret, and Memorystore's CA ConfigMap).
+func TestRegistrationsPerStack(t *testing.T) {
+	names, err := runner.ListStacks(stacksDir)
+	require.NoError(t, err)
+	require.ElementsMatch(t, slices.Collect(maps.Keys(registrationsPerStack)), names, "a count per stack")
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			sf, cfg := loadStack(t, stacksDir, name)
+			rec, err := program.Execute(sf)
+			require.NoError(t, err)
+			require.Len(t, rec.Registrations(), registrationsPerStack[name])
+			if cfg.Chaos.Enabled {
+				off, err := program.Execute(withConfig(sf, name+"-no-chaos", "chaos", ""))
+				require.NoError(t, err)
+				experiment := "kubernetes:chaos-mesh.org/v1alpha1:PodChaos"
+				if cfg.Chaos.Schedule != "" {
+					experiment = "kubernetes:chaos-mesh.org/v1alpha1:Schedule"
+				}
+				require.Equal(t, map[string]int{
+					chaos.TypeToken: 1, "kubernetes:core/v1:Namespace": 1, "kubernetes:helm.sh/v3:Release": 1, experiment: 1,
+				}, typeCounts(rec).minus(typeCounts(off)))
+			}
+			if cfg.ManagedRedis() {
+				off, err := program.Execute(withConfig(sf, name+"-no-redis", "redis", ""))
+				require.NoError(t, err)
+				server := map[string]int{"kubernetes:core/v1:Secret": 1}
+				if cfg.Cluster.Kind == stack.ClusterGKE {
+					server["kubernetes:core/v1:ConfigMap"] = 1
+				}
+				want := map[string]int{}
+				for typ, n := range subtreeCounts(rec, redisComponentType[cfg.Cluster.Kind]) {
+					want[typ] += n
+				}
+				for typ, n := range server {
+					want[typ] += n
+				}
+				require.Equal(t, want, typeCounts(rec).minus(typeCounts(off)))
+			}
+		})
+	}
+}
+
+// redisComponentType is each cloud kind's managed Redis component.
+var redisComponentType = map[string]string{stack.ClusterEKS: aws.RedisType, stack.ClusterGKE: gcp.RedisType, stack.ClusterAKS: azure.RedisType}
+
+// subtreeCounts counts, by type, the only registration of typ and every
+// registration below it.
+func subtreeCounts(rec *runner.Recorder, typ string) map[string]int {
+	parent := map[string]string{}
+	for _, r := range rec.Registrations() {
+		parent[r.URN] = r.Parent
+	}
+	roots := rec.OfType(typ)
+	out := map[string]int{}
+	for _, r := range rec.Registrations() {
+		for u := r.URN; u != "" && len(roots) == 1; u = parent[u] {
+			if u == roots[0].URN {
+				out[r.Type]++
+				break
+			}
+		}
+	}
+	return out
+}
+
+// counts are registrations by type.
+type counts map[string]int
+
+// typeCounts counts rec's registrations by type.
+func typeCounts(rec *runner.Recorder) counts {
+	out := counts{}
+	for _, r := range rec.Registrations() {
+		out[r.Type]++
+	}
+	return out
+}
+
+// minus is what c has more of than o, by type.
+func (c counts) minus(o counts) map[string]int {
+	out := map[string]int{}
+	for typ, n := range c {
+		if d := n - o[typ]; d != 0 {
+			out[typ] = d
+		}
+	}
+	for typ, n := range o {
+		if _, ok := c[typ]; !ok {
+			out[typ] = -n
+		}
+	}
+	return out
+}
+
+// TestEveryKubernetesObjectDecodesStrictly decodes every Kubernetes object
+// each stack registers, as the mocks captured it, the way `make e2e`
+// decodes the rendered manifests: built-in kinds strictly into their
+// k8s.io/api types (a misspelt field fails), custom resources as envelopes.
+// Helm releases are not Kubernetes objects.
+func TestEveryKubernetesObjectDecodesStrictly(t *testing.T) {
+	names, err := runner.ListStacks(stacksDir)
+	require.NoError(t, err)
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			sf, _ := loadStack(t, stacksDir, name)
+			rec, err := program.Execute(sf)
+			require.NoError(t, err)
+			var docs []string
+			for _, r := range rec.Registrations() {
+				if !r.Custom || !strings.HasPrefix(r.Type, "kubernetes:") || r.Type == "kubernetes:helm.sh/v3:Release" {
+					continue
+				}
+				raw, err := json.Marshal(r.Plain())
+				require.NoError(t, err)
+				docs = append(docs, string(raw))
+			}
+			if len(docs) == 0 {
+				return // the global stack
+			}
+			objs, errs := deploy.ValidateDocuments(name, []byte(strings.Join(docs, "\n---\n")))
+			require.Empty(t, errs)
+			require.Len(t, objs, len(docs))
+		})
+	}
 }

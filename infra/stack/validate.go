@@ -79,6 +79,7 @@ func (c *Config) validateRegional(ch *kube.Checker, set func(key string) bool) {
 		ch.Required(fmt.Sprintf("%s.operatorGroups[%d]", k("rbac"), i), g)
 	}
 	c.validateBackup(ch)
+	c.validateChaos(ch)
 }
 
 func (c *Config) validateCluster(ch *kube.Checker) {
@@ -122,6 +123,9 @@ func (c *Config) validateRender(ch *kube.Checker) {
 	}
 	if c.InstallsGPUSupport() && c.GPU.Mode == string(gpu.Operator) {
 		ch.Failf(FullKey("gpu")+".mode", "%s (the GPU operator); use %q or gpu.install: false", helm, gpu.DevicePlugin)
+	}
+	if c.Chaos.Enabled {
+		ch.Failf(FullKey("chaos")+".enabled", "%s (Chaos Mesh); set it false", helm)
 	}
 }
 

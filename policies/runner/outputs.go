@@ -64,7 +64,7 @@ func DefaultOutputs() map[string]OutputsFunc {
 			return obj(map[string]any{"email": stringInput(args, "accountId", args.Name) + "@" + placeholderHost})
 		},
 		"gcp:redis/instance:Instance": func(args pulumi.MockResourceArgs) resource.PropertyMap {
-			return obj(map[string]any{"host": "192.0.2.20", "port": 6378, "authString": Placeholder("gcp:redis/instance:Instance.authString"),
+			return obj(map[string]any{"host": "192.0.2.20", "port": 6378, "reservedIpRange": "192.0.2.16/29", "authString": Placeholder("gcp:redis/instance:Instance.authString"),
 				"serverCaCerts": []any{map[string]any{"cert": "-----BEGIN CERTIFICATE-----\npolicy-check\n-----END CERTIFICATE-----\n"}}})
 		},
 		"gcp:storage/bucket:Bucket": func(args pulumi.MockResourceArgs) resource.PropertyMap {

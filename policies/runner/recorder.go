@@ -37,6 +37,9 @@ type Registration struct {
 	Inputs resource.PropertyMap
 	// PropertyDeps maps an input property to the URNs it was computed from.
 	PropertyDeps map[string][]string
+	// Dependencies are the URNs the resource waits for: its DependsOn and
+	// what its inputs were computed from.
+	Dependencies []string
 }
 
 // Plain returns the inputs as plain values (secrets unwrapped), as the
@@ -98,6 +101,7 @@ func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 		Inputs: args.Inputs, PropertyDeps: map[string][]string{}}
 	if rpc := args.RegisterRPC; rpc != nil {
 		reg.Parent = rpc.GetParent()
+		reg.Dependencies = slices.Clone(rpc.GetDependencies())
 		for prop, deps := range rpc.GetPropertyDependencies() {
 			reg.PropertyDeps[prop] = slices.Clone(deps.GetUrns())
 		}

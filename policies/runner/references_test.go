@@ -2,6 +2,7 @@ package runner
 
 import (
 	"encoding/base64"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -153,7 +154,10 @@ func TestDefaultOutputsKeepNamesAndShapes(t *testing.T) {
 	require.NotEmpty(t, eks["identities"].ArrayValue()[0].ObjectValue()["oidcs"].ArrayValue()[0].ObjectValue()["issuer"].StringValue())
 
 	mem := outs["gcp:redis/instance:Instance"](args("cache", nil))
-	require.Len(t, mem["serverCaCerts"].ArrayValue(), 1, "the component reads the first CA")
+	require.Len(t, mem["serverCaCerts"].ArrayValue(), 1, "the component bundles the CAs")
+	_, cidr, err := net.ParseCIDR(mem["reservedIpRange"].StringValue())
+	require.NoError(t, err)
+	require.True(t, cidr.Contains(net.ParseIP(mem["host"].StringValue())), "the host is in the reserved range the server's egress allows")
 	require.Equal(t, "kv1", outs["azure-native:keyvault:Vault"](args("v", map[string]any{"vaultName": "kv1"}))["vaultName"].StringValue())
 }
 

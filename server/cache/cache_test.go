@@ -2,13 +2,17 @@ package cache
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/mobile-mm-llm/mobile-mm-llm/server/api"
+	"github.com/mobile-mm-llm/mobile-mm-llm/server/cache/cachetest"
 	"github.com/mobile-mm-llm/mobile-mm-llm/server/internal/redistest"
 	"github.com/stretchr/testify/require"
 )
@@ -258,4 +262,75 @@ func TestPasswordIsSent(t *testing.T) {
 		}
 		_ = rdb.Close()
 	}
+}
+
+// The managed Redis services speak only TLS: the client connects with the
+// server's CA (Memorystore's case) and AUTH, to the real redis-server's
+// --tls-port where it is installed and to miniredis's TLS listener.
+func TestTLS(t *testing.T) {
+	for _, kind := range cachetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			srv := cachetest.StartTLS(t, kind, "tls-s3cret-password")
+			key := KeyFor(baseRequest(), "")
+			ctx := context.Background()
+			roots, err := LoadRootCAs(srv.CAFile)
+			require.NoError(t, err)
+			for _, tc := range []struct {
+				name     string
+				password string
+				opts     []ClientOption
+				want     string // error text; "" for success
+			}{
+				{"tls with the server's CA", srv.Password, []ClientOption{WithTLS(roots)}, ""},
+				{"plain text to a TLS port", srv.Password, nil, "cache: redis set"},
+				{"system roots do not know the test CA", srv.Password, []ClientOption{WithTLS(nil)}, "certificate"},
+				{"wrong password over tls", "wrong-password", []ClientOption{WithTLS(roots)}, "cache: redis set"},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					rdb, err := NewClient(srv.Addr, tc.password, time.Second, tc.opts...)
+					require.NoError(t, err)
+					defer rdb.Close()
+					c, err := New(rdb, Options{Timeout: time.Second, Cooldown: -1})
+					require.NoError(t, err)
+					err = c.Set(ctx, key, result)
+					if tc.want != "" {
+						require.ErrorContains(t, err, tc.want)
+						return
+					}
+					require.NoError(t, err)
+					require.NotNil(t, rdb.Options().TLSConfig)
+					got, found, err := c.Get(ctx, key)
+					require.NoError(t, err)
+					require.True(t, found)
+					require.Equal(t, result.Text, got.Text)
+				})
+			}
+		})
+	}
+}
+
+func TestTLSOptions(t *testing.T) {
+	rdb, err := NewClient("redis.example.internal:6380", "", time.Second, WithTLS(nil))
+	require.NoError(t, err)
+	cfg := rdb.Options().TLSConfig
+	require.NoError(t, rdb.Close())
+	require.Equal(t, "redis.example.internal", cfg.ServerName, "the certificate is checked for the host dialled")
+	require.Equal(t, uint16(tls.VersionTLS12), cfg.MinVersion)
+	require.False(t, cfg.InsecureSkipVerify)
+
+	rdb, err = NewClient("rediss://cache.example.internal:6379", "", time.Second)
+	require.NoError(t, err)
+	require.NotNil(t, rdb.Options().TLSConfig, "rediss:// turns TLS on")
+	require.NoError(t, rdb.Close())
+
+	_, err = NewClient("no-port", "", time.Second, WithTLS(nil))
+	require.ErrorContains(t, err, `redis address "no-port" for TLS`)
+
+	dir := t.TempDir()
+	_, err = LoadRootCAs(filepath.Join(dir, "missing.crt"))
+	require.ErrorContains(t, err, "missing.crt")
+	notPEM := filepath.Join(dir, "ca.crt")
+	require.NoError(t, os.WriteFile(notPEM, []byte("not a certificate"), 0o600))
+	_, err = LoadRootCAs(notPEM)
+	require.ErrorContains(t, err, "holds no PEM certificate")
 }

@@ -35,7 +35,7 @@ func Start(t testing.TB) *Server {
 	if err != nil {
 		t.Skip("redis-server is not installed (Debian package redis-server): " + err.Error())
 	}
-	port, err := freePort()
+	port, err := FreePort()
 	if err != nil {
 		t.Fatalf("redistest: finding a free port: %v", err)
 	}
@@ -69,30 +69,39 @@ func (s *Server) Stop() {
 
 // waitReady polls PING until the server answers or the time is up.
 func (s *Server) waitReady(limit time.Duration) error {
-	rdb := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1, DisableIdentity: true})
+	return WaitPing(&redis.Options{Addr: s.Addr}, s.exited, limit)
+}
+
+// WaitPing polls PING with the client options opts (TLS, password) until
+// the server answers, the server's process exits (exited closes; nil: not
+// watched) or limit has passed.
+func WaitPing(opts *redis.Options, exited <-chan struct{}, limit time.Duration) error {
+	o := *opts
+	o.MaxRetries, o.DisableIdentity = -1, true
+	rdb := redis.NewClient(&o)
 	defer rdb.Close()
 	deadline := time.Now().Add(limit)
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 		err := rdb.Ping(ctx).Err()
 		cancel()
 		if err == nil {
 			return nil
 		}
 		select {
-		case <-s.exited:
-			return fmt.Errorf("redis-server on %s exited early: %v", s.Addr, s.waitErr)
+		case <-exited:
+			return fmt.Errorf("the Redis server on %s exited early", o.Addr)
 		default:
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("redis-server on %s did not answer PING within %v: %w", s.Addr, limit, err)
+			return fmt.Errorf("no answer to PING on %s within %v: %w", o.Addr, limit, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 }
 
-// freePort asks the kernel for a free loopback port.
-func freePort() (int, error) {
+// FreePort asks the kernel for a free loopback port.
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("listening on 127.0.0.1:0: %w", err)

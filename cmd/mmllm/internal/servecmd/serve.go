@@ -5,6 +5,7 @@ package servecmd
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -48,6 +49,8 @@ type Options struct {
 	Burst                  int
 	RedisAddr              string
 	RedisPasswordFile      string
+	RedisTLS               bool
+	RedisCAFile            string
 	RedisTimeout           time.Duration
 	ImageDomains           []string
 	MaxBodyBytes           int64
@@ -55,8 +58,10 @@ type Options struct {
 }
 
 // New returns the `serve` command.
-func New() *cobra.Command {
-	o := &Options{}
+func New() *cobra.Command { return newCommand(&Options{}) }
+
+// newCommand returns the `serve` command with its flags bound to o.
+func newCommand(o *Options) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the inference API server",
@@ -90,6 +95,8 @@ func New() *cobra.Command {
 	f.IntVar(&o.Burst, "burst", 0, "requests a token may make at once (0: the rate)")
 	f.StringVar(&o.RedisAddr, "redis-addr", "", "Redis address for the result cache (empty: no cache)")
 	f.StringVar(&o.RedisPasswordFile, "redis-password-file", "", "file holding the Redis password (AUTH)")
+	f.BoolVar(&o.RedisTLS, "redis-tls", false, "connect to Redis over TLS, verifying its certificate (the managed services need it)")
+	f.StringVar(&o.RedisCAFile, "redis-ca-file", "", "PEM CA certificates that sign Redis's certificate, with --redis-tls (default: the system's roots)")
 	f.DurationVar(&o.RedisTimeout, "redis-timeout", 50*time.Millisecond, "bound on each Redis call")
 	f.StringSliceVar(&o.ImageDomains, "image-domains", nil, "domains chat image_url may fetch over https")
 	f.Int64Var(&o.MaxBodyBytes, "max-body-bytes", 0, "largest request body (0: the server's default)")
@@ -132,21 +139,11 @@ func Run(ctx context.Context, o *Options, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var c *cache.Cache
-	if o.RedisAddr != "" {
-		password, err := readSecretFile(o.RedisPasswordFile)
-		if err != nil {
-			return err
-		}
-		rdb, err := cache.NewClient(o.RedisAddr, password, o.RedisTimeout)
-		if err != nil {
-			return err
-		}
-		defer rdb.Close()
-		if c, err = cache.New(rdb, cache.Options{Timeout: o.RedisTimeout}); err != nil {
-			return err
-		}
+	c, closeCache, err := openCache(o)
+	if err != nil {
+		return err
 	}
+	defer closeCache()
 	srv, err := server.New(log, server.Options{
 		Engine:       eng,
 		Sched:        sched.Options{Slots: o.Slots, QueueSize: o.Queue, MaxQueueWait: o.MaxQueueWait, Deadline: o.Deadline},
@@ -267,6 +264,47 @@ func loadTokens(path string) ([]string, error) {
 
 // readSecretFile returns a file's content without surrounding white space;
 // an empty path means no secret.
+// openCache connects the result cache to --redis-addr (nil without one),
+// with the password of --redis-password-file and, with --redis-tls, over
+// TLS trusting --redis-ca-file. The returned func closes the client.
+func openCache(o *Options) (*cache.Cache, func(), error) {
+	noop := func() {}
+	if o.RedisAddr == "" {
+		if o.RedisTLS || o.RedisCAFile != "" || o.RedisPasswordFile != "" {
+			return nil, noop, errors.New("serve: --redis-tls, --redis-ca-file and --redis-password-file need --redis-addr")
+		}
+		return nil, noop, nil
+	}
+	password, err := readSecretFile(o.RedisPasswordFile)
+	if err != nil {
+		return nil, noop, err
+	}
+	var opts []cache.ClientOption
+	switch {
+	case o.RedisCAFile != "" && !o.RedisTLS:
+		return nil, noop, errors.New("serve: --redis-ca-file needs --redis-tls")
+	case o.RedisTLS:
+		var roots *x509.CertPool
+		if o.RedisCAFile != "" {
+			if roots, err = cache.LoadRootCAs(o.RedisCAFile); err != nil {
+				return nil, noop, fmt.Errorf("serve: --redis-ca-file: %w", err)
+			}
+		}
+		opts = append(opts, cache.WithTLS(roots))
+	}
+	rdb, err := cache.NewClient(o.RedisAddr, password, o.RedisTimeout, opts...)
+	if err != nil {
+		return nil, noop, fmt.Errorf("serve: --redis-addr: %w", err)
+	}
+	closeClient := func() { _ = rdb.Close() }
+	c, err := cache.New(rdb, cache.Options{Timeout: o.RedisTimeout})
+	if err != nil {
+		closeClient()
+		return nil, noop, fmt.Errorf("serve: %w", err)
+	}
+	return c, closeClient, nil
+}
+
 func readSecretFile(path string) (string, error) {
 	if path == "" {
 		return "", nil

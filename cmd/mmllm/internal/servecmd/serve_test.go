@@ -9,10 +9,14 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mobile-mm-llm/mobile-mm-llm/server/api"
+	"github.com/mobile-mm-llm/mobile-mm-llm/server/cache"
+	"github.com/mobile-mm-llm/mobile-mm-llm/server/cache/cachetest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -181,4 +185,69 @@ func TestFlagsFromEnv(t *testing.T) {
 func TestModelsDir(t *testing.T) {
 	err := Run(context.Background(), &Options{ModelsDir: t.TempDir()}, io.Discard)
 	require.ErrorContains(t, err, "model.gguf")
+}
+
+// The managed Redis of the cloud stacks: the Deployment sets
+// MMLLM_REDIS_ADDR, MMLLM_REDIS_PASSWORD_FILE, MMLLM_REDIS_TLS and (for
+// Memorystore) MMLLM_REDIS_CA_FILE; the cache then works over TLS.
+func TestRedisOverTLS(t *testing.T) {
+	srv := cachetest.StartTLS(t, cachetest.Miniredis, "managed-auth-token")
+	pwFile := filepath.Join(t.TempDir(), "password")
+	require.NoError(t, os.WriteFile(pwFile, []byte(srv.Password+"\n"), 0o400))
+
+	o := &Options{}
+	cmd := newCommand(o)
+	t.Setenv("MMLLM_REDIS_ADDR", srv.Addr)
+	t.Setenv("MMLLM_REDIS_PASSWORD_FILE", pwFile)
+	t.Setenv("MMLLM_REDIS_TLS", "true")
+	t.Setenv("MMLLM_REDIS_CA_FILE", srv.CAFile)
+	require.NoError(t, cmd.ParseFlags([]string{"--redis-timeout", "1s"}))
+	require.NoError(t, flagsFromEnv(cmd))
+	require.Equal(t, Options{RedisAddr: srv.Addr, RedisPasswordFile: pwFile, RedisTLS: true, RedisCAFile: srv.CAFile, RedisTimeout: time.Second},
+		Options{RedisAddr: o.RedisAddr, RedisPasswordFile: o.RedisPasswordFile, RedisTLS: o.RedisTLS, RedisCAFile: o.RedisCAFile, RedisTimeout: o.RedisTimeout})
+
+	c, closeCache, err := openCache(o)
+	require.NoError(t, err)
+	defer closeCache()
+	key := cache.KeyFor(api.GenerateRequest{Model: "m", Prompt: "p"}, "r")
+	require.NoError(t, c.Set(context.Background(), key, api.GenerateResult{Text: "over tls"}))
+	got, found, err := c.Get(context.Background(), key)
+	require.NoError(t, err)
+	require.True(t, found)
+	require.Equal(t, "over tls", got.Text)
+
+	// Without --redis-tls the TLS-only server never answers.
+	plain := *o
+	plain.RedisTLS, plain.RedisCAFile = false, ""
+	c, closePlain, err := openCache(&plain)
+	require.NoError(t, err)
+	defer closePlain()
+	require.Error(t, c.Set(context.Background(), key, api.GenerateResult{Text: "x"}))
+}
+
+func TestRedisFlagsAreChecked(t *testing.T) {
+	dir := t.TempDir()
+	notPEM := filepath.Join(dir, "ca.crt")
+	require.NoError(t, os.WriteFile(notPEM, []byte("nope"), 0o600))
+	for _, tc := range []struct {
+		name string
+		o    Options
+		want string
+	}{
+		{"tls without an address", Options{RedisTLS: true}, "need --redis-addr"},
+		{"ca file without tls", Options{RedisAddr: "127.0.0.1:6379", RedisCAFile: notPEM, RedisTimeout: time.Second}, "--redis-ca-file needs --redis-tls"},
+		{"missing ca file", Options{RedisAddr: "127.0.0.1:6379", RedisTLS: true, RedisCAFile: filepath.Join(dir, "missing.crt"), RedisTimeout: time.Second}, "missing.crt"},
+		{"ca file without certificates", Options{RedisAddr: "127.0.0.1:6379", RedisTLS: true, RedisCAFile: notPEM, RedisTimeout: time.Second}, "holds no PEM certificate"},
+		{"missing password file", Options{RedisAddr: "127.0.0.1:6379", RedisPasswordFile: filepath.Join(dir, "pw"), RedisTimeout: time.Second}, "pw"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, closeCache, err := openCache(&tc.o)
+			closeCache()
+			require.ErrorContains(t, err, tc.want)
+		})
+	}
+	c, closeCache, err := openCache(&Options{})
+	require.NoError(t, err)
+	closeCache()
+	require.Nil(t, c, "no --redis-addr: no cache")
 }
