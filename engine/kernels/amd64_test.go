@@ -130,6 +130,57 @@ func TestAMD64GEMMVariants(t *testing.T) {
 	})
 }
 
+// TestAMD64TailWidths runs every GEMV and GEMM code path on every width of
+// 1 to 40 groups, so that each size of a partial last block (the packed
+// tails of r <= 8 groups, the masked ones of 9..15) meets full tiles and
+// the rows left over after them, against the reference: exactly on
+// exact-arithmetic inputs (a group multiplied with the wrong activations
+// or scales, or added to the wrong row, shows), within the tolerance on
+// random ones.
+func TestAMD64TailWidths(t *testing.T) {
+	forVariants(t, func(t *testing.T, im *Impl) {
+		rng := rand.New(rand.NewPCG(27, 28))
+		random := func(int) int8 { return int8(rng.Uint32()) }
+		code := func() byte { return byte(rng.Uint32()) }
+		for _, f := range grouped {
+			for k := 1; k <= 40; k++ {
+				n := 32 * k
+				for _, rows := range []int{5, 10} {
+					exact := unitScaleMatrix(t, rng, f, rows, n, code)
+					m := randomMatrix(t, rng, f, rows, n)
+					xs := make([]*quant.Q8, 3)
+					ys := make([]*quant.Q8, len(xs))
+					for i := range xs {
+						xs[i] = unitQ8(t, n, random)
+						ys[i] = randomQ8(t, rng, n, 2)
+					}
+					out := make([]float32, len(xs)*rows)
+					im.gemv[f](exact.Data, exact.RowBytes, n, xs[0], out[:rows])
+					for r := 0; r < rows; r++ {
+						require.Equal(t, quant.DotRef(exact.Row(r), xs[0]), out[r], "%s GEMV %d×%d row %d", f, rows, n, r)
+					}
+					im.gemm[f](exact.Data, exact.RowBytes, n, rows, xs, out, rows)
+					for tk, x := range xs {
+						for r := 0; r < rows; r++ {
+							require.Equal(t, quant.DotRef(exact.Row(r), x), out[tk*rows+r], "%s GEMM %d×%d token %d row %d", f, rows, n, tk, r)
+						}
+					}
+					im.gemv[f](m.Data, m.RowBytes, n, ys[0], out[:rows])
+					for r := 0; r < rows; r++ {
+						require.InDelta(t, quant.DotRef(m.Row(r), ys[0]), out[r], tolerance(m, r, ys[0]), "%s GEMV %d×%d row %d", f, rows, n, r)
+					}
+					im.gemm[f](m.Data, m.RowBytes, n, rows, ys, out, rows)
+					for tk, x := range ys {
+						for r := 0; r < rows; r++ {
+							require.InDelta(t, quant.DotRef(m.Row(r), x), out[tk*rows+r], tolerance(m, r, x), "%s GEMM %d×%d token %d row %d", f, rows, n, tk, r)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
 // TestAMD64GEMMExactVariants is TestGEMVExactAllImpls for the GEMM of every
 // code path: with exact float arithmetic, extreme codes and activations
 // (-128 included) show any wrong or saturated integer sum.
@@ -187,8 +238,9 @@ func TestPrepareActLayout(t *testing.T) {
 		}
 		for _, span := range [][2]int{{0, 45}, {3, 40}, {16, 7}} {
 			g0, cg := span[0], span[1]
-			var act actScratch
-			prepareAct(act[:], x, g0, cg, c.bg, 0.25, c.order)
+			var scratch actScratch
+			act := scratch.aligned()
+			prepareAct(act, x, g0, cg, c.bg, 1, 0.25, c.order)
 			for b := 0; b < (cg+c.bg-1)/c.bg; b++ {
 				blk := act[b*c.bg*actGroupBytes:]
 				for i := 0; i < c.bg; i++ {

@@ -48,7 +48,8 @@ func gemmGrouped(im *Impl, w []byte, stride, n, rows int, xs []*quant.Q8, out []
 		im.gemv[f](w, stride, n, xs[0], out[:rows])
 		return
 	}
-	var act actScratch
+	var scratch actScratch
+	act := scratch.aligned()
 	groups := n / quant.GroupSize
 	groupCodes := quant.GroupSize * f.Bits() / 8
 	order, lanes := gemmLayout(f, bg)
@@ -66,7 +67,7 @@ func gemmGrouped(im *Impl, w []byte, stride, n, rows int, xs []*quant.Q8, out []
 			cg := min(gemmColGroups, groups-g0)
 			for t := range tokens {
 				a := act[t*gemmActBytes : (t+1)*gemmActBytes]
-				prepareAct(a, xs[t0+t], g0, cg, bg, unit, order)
+				prepareAct(a, xs[t0+t], g0, cg, bg, tailPack(f, bg, false), unit, order)
 				if lanes != nil {
 					laneScales(a, cg, bg, lanes)
 				}

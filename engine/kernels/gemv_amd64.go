@@ -2,7 +2,11 @@
 
 package kernels
 
-import "github.com/mobile-mm-llm/mobile-mm-llm/engine/quant"
+import (
+	"unsafe"
+
+	"github.com/mobile-mm-llm/mobile-mm-llm/engine/quant"
+)
 
 // Prepared activations. The Int2 and Int4 kernels multiply a block of 16
 // (AVX-512) or 8 (AVX2) groups at once, group i of the block in int32
@@ -19,6 +23,11 @@ import "github.com/mobile-mm-llm/mobile-mm-llm/engine/quant"
 // and groups past the end of the activations are zero. p is the lane
 // order in which the kernel's code shuffles leave the groups (see the
 // *Lanes tables); the kernel restores group order before the scales.
+//
+// A partial last block of r groups that the kernel packs (the rows of a
+// tile share one block's lanes, see GROUPED_GEMV16 in kernels_amd64.h) is
+// prepared with a period: the block's group i (a virtual group) is group
+// i mod period of the last r, zero where i mod period >= r.
 const actGroupBytes = 40
 
 const (
@@ -35,9 +44,21 @@ const (
 	gemmActBytes  = gemmColGroups * actGroupBytes
 )
 
-// actScratch holds one GEMV pass or the gemmTokens vectors of a GEMM pass;
-// it lives on the kernel's stack.
-type actScratch [gemvColGroups * actGroupBytes]byte
+// actScratch holds one GEMV pass or the gemmTokens vectors of a GEMM pass,
+// with room to align them to a cache line (aligned); it lives on the
+// kernel's stack.
+type actScratch [gemvColGroups*actGroupBytes + 64]byte
+
+// aligned returns the 64-byte aligned part of s, so that the kernels'
+// 64-byte loads of prepared activations never straddle two cache lines
+// (on the 2-vCPU AMD EPYC, the alignment that a build's stack layout
+// happened to give moved large GEMVs and GEMMs by up to 20%). Goroutine
+// stacks are allocated aligned to at least 2 KiB and their size is a
+// power of two, so a stack copy keeps the alignment.
+func (s *actScratch) aligned() []byte {
+	off := -uintptr(unsafe.Pointer(&s[0])) & 63
+	return s[off : off+gemvColGroups*actGroupBytes]
+}
 
 // Lane orders p (lane i holds group p(i) of a block) of the code shuffles.
 var (
@@ -89,9 +110,10 @@ func loadOrder8(p [16]int) [16]int {
 }
 
 // prepareAct writes groups [g0, g0+cg) of x into act in the layout of a
-// kernel with blocks of bg (16 or 8) groups; a partial last block is
-// copied to a zeroed buffer first.
-func prepareAct(act []byte, x *quant.Q8, g0, cg, bg int, unit float32, order *[16]int) {
+// kernel with blocks of bg (16 or 8) groups that packs up to pack rows
+// into a partial last block (1: none); that block is copied, with its
+// period (tailPeriod), to a zeroed buffer first.
+func prepareAct(act []byte, x *quant.Q8, g0, cg, bg, pack int, unit float32, order *[16]int) {
 	full := cg / bg
 	if full > 0 {
 		transposeQ8(bg, &act[0], &x.Qs[quant.GroupSize*g0], &x.D[g0], &x.S[g0], full, unit, order)
@@ -100,11 +122,26 @@ func prepareAct(act []byte, x *quant.Q8, g0, cg, bg int, unit float32, order *[1
 		var qs [16 * quant.GroupSize]int8
 		var d, s [16]float32
 		g := g0 + full*bg
-		copy(qs[:], x.Qs[quant.GroupSize*g:quant.GroupSize*(g+r)])
-		copy(d[:], x.D[g:g+r])
-		copy(s[:], x.S[g:g+r])
+		period := tailPeriod(r, bg, pack)
+		for v := 0; v < bg; v += period {
+			copy(qs[quant.GroupSize*v:], x.Qs[quant.GroupSize*g:quant.GroupSize*(g+r)])
+			copy(d[v:], x.D[g:g+r])
+			copy(s[v:], x.S[g:g+r])
+		}
 		transposeQ8(bg, &act[full*bg*actGroupBytes], &qs[0], &d[0], &s[0], 1, unit, order)
 	}
+}
+
+// tailPeriod returns the period of a partial last block of r groups for a
+// kernel with blocks of bg groups that packs up to pack rows into it: the
+// fewest groups per row, bg/pack at the least, that hold the r groups. The
+// kernels pack rows on the same condition (tailPack).
+func tailPeriod(r, bg, pack int) int {
+	period := bg
+	for period/2 >= r && period/2 >= bg/pack {
+		period /= 2
+	}
+	return period
 }
 
 func transposeQ8(bg int, dst *byte, qs *int8, d, s *float32, blocks int, unit float32, order *[16]int) {
@@ -119,16 +156,28 @@ func transposeQ8(bg int, dst *byte, qs *int8, d, s *float32, blocks int, unit fl
 // 16) or the AVX2 (bg = 8) kernels; ext selects their GFNI or AVX-VNNI
 // variant.
 func gemvGrouped(w []byte, stride, n int, x *quant.Q8, out []float32, f quant.Format, bg int, ext bool) {
-	var act actScratch
+	var scratch actScratch
+	act := scratch.aligned()
 	groups := n / quant.GroupSize
 	codeBytes := n * f.Bits() / 8
 	clear(out)
 	for g0 := 0; g0 < groups; g0 += gemvColGroups {
 		cg := min(gemvColGroups, groups-g0)
-		prepareAct(act[:], x, g0, cg, bg, f.OffsetUnit(), actOrder(f, bg))
+		prepareAct(act, x, g0, cg, bg, tailPack(f, bg, true), f.OffsetUnit(), actOrder(f, bg))
 		groupedGEMV(f, bg, ext, &w[g0*codeBytes/groups], &w[codeBytes+g0], &w[codeBytes+groups+g0],
 			stride, len(out), cg, &act[0], &out[0])
 	}
+}
+
+// tailPack returns how many rows the Int2 and Int4 GEMVs (gemv) or the
+// GEMMs of format f with blocks of bg groups pack into a partial last
+// block: two (AVX-512: of r <= 8 groups, AVX2: of r <= 4), four in the
+// AVX-512 Int2 GEMV, whose tiles have 4 rows (of r <= 4).
+func tailPack(f quant.Format, bg int, gemv bool) int {
+	if gemv && bg == 16 && f == quant.Int2 {
+		return 4
+	}
+	return 2
 }
 
 // actOrder returns the load order of the activations for the kernels of

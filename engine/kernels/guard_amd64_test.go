@@ -46,12 +46,15 @@ func guardedQ8(t *testing.T, x *quant.Q8, atStart bool) *quant.Q8 {
 
 // TestAMD64StaysInBounds runs every kernel on matrices and activations
 // that end (or start) at an inaccessible page, for widths with partial
-// blocks, so that a read past a row's data faults.
+// blocks (packed tails of 1 to 8 groups, masked ones of 9 to 15) and
+// row counts that end on a full tile or on rows left after the tiles, so
+// that a read past a row's data faults.
 func TestAMD64StaysInBounds(t *testing.T) {
 	forVariants(t, func(t *testing.T, im *Impl) {
 		rng := rand.New(rand.NewPCG(41, 42))
 		for _, atStart := range []bool{false, true} {
-			for _, s := range [][2]int{{1, 32}, {1, 64}, {3, 96}, {5, 160}, {2, 544}, {7, 1056}} {
+			for _, s := range [][2]int{{1, 32}, {1, 64}, {3, 96}, {5, 160}, {2, 544}, {7, 1056},
+				{4, 576}, {8, 576}, {6, 576}, {9, 640}, {4, 768}, {2, 800}, {3, 992}} {
 				for _, f := range grouped {
 					m := randomMatrix(t, rng, f, s[0], s[1])
 					m.Data = append(guardedBytes(t, len(m.Data), atStart)[:0], m.Data...)

@@ -60,11 +60,7 @@ GLOBL int4Lanes8Inv<>(SB), RODATA|NOPTR, $32
 // masked by K2..K5) to acc; Z0..Z7 hold the prepared activation vectors,
 // Z8 0x0F bytes, Z9 int4Lanes16. Clobbers ta..tg.
 #define INT4_ROW16(c0, c1, c2, c3, sc, off, acc, ta, tb, tc, td, te, tf, tg) \
-	VMOVDQU32.Z c0, K2, ta \
-	VMOVDQU32.Z c1, K3, tb \
-	VMOVDQU32.Z c2, K4, tc \
-	VMOVDQU32.Z c3, K5, td \
-	TRANSPOSE4(ta, tb, tc, td, te) \
+	INT4_CODES16(c0, c1, c2, c3, ta, tb, tc, td, te) \
 	VPXORD      tf, tf, tf \
 	INT4_DOT16(td, Z0, Z4, tg, tf) \
 	INT4_DOT16(te, Z1, Z5, tg, tf) \
@@ -72,6 +68,32 @@ GLOBL int4Lanes8Inv<>(SB), RODATA|NOPTR, $32
 	INT4_DOT16(ta, Z3, Z7, tg, tf) \
 	VPERMD      tf, Z9, tf \
 	SCALE16(sc, off, acc, tf, tc, tg)
+
+// INT4_PAIR16 adds the packed tail of rows A (code vectors at a0, a1) and
+// B (b0, b1), scale and offset codes at scA, scB, offA, offB, to accA and
+// accB, with the prepared activations (period 8) at AX, in two sums (tf,
+// th), as INT2_DOTS16X2; yc, yd, yg are the Y views of tc, td, tg.
+// Clobbers ta..ti.
+#define INT4_PAIR16(a0, a1, b0, b1, scA, scB, offA, offB, accA, accB, ta, tb, tc, yc, td, yd, te, tf, tg, yg, th, ti) \
+	INT4_CODES16(a0, a1, b0, b1, ta, tb, tc, td, te) \
+	VPXORD      tf, tf, tf \
+	VPXORD      th, th, th \
+	INT4_DOT16(td, 0(AX), 256(AX), tg, tf) \
+	INT4_DOT16(te, 64(AX), 320(AX), ti, th) \
+	INT4_DOT16(tb, 128(AX), 384(AX), tg, tf) \
+	INT4_DOT16(ta, 192(AX), 448(AX), ti, th) \
+	VPADDD      th, tf, tf \
+	VPERMD      tf, Z9, tf \
+	SCALE16P(scA, scB, offA, offB, accA, accB, K6, K7, tf, tc, yc, tg, yg, yd)
+
+// INT4_CODES16 loads the code quarters at c0..c3 (masked by K2..K5) and
+// transposes them into T0..T3 = td, te, tb, ta (TRANSPOSE4).
+#define INT4_CODES16(c0, c1, c2, c3, ta, tb, tc, td, te) \
+	VMOVDQU32.Z c0, K2, ta \
+	VMOVDQU32.Z c1, K3, tb \
+	VMOVDQU32.Z c2, K4, tc \
+	VMOVDQU32.Z c3, K5, td \
+	TRANSPOSE4(ta, tb, tc, td, te)
 
 // INT4_TAILMASK sets the masks of a block of r = CX < 16 groups: K1 the
 // first r dword lanes, K2..K5 the first 4r of the 64 code dwords.
@@ -91,6 +113,34 @@ GLOBL int4Lanes8Inv<>(SB), RODATA|NOPTR, $32
 	KMOVW R8, K4 \
 	SHRQ  $16, R8 \
 	KMOVW R8, K5
+
+// INT4_PACKINIT(ka, kb, lanes) computes the masks of a packed tail of r =
+// CX <= 8 groups (GROUPED_GEMV16): K1 the first r dword lanes (0(SP)),
+// K2:K3 the first 4r of the 32 code dwords of row A (2(SP), 4(SP)), K4:K5
+// the same for row B, and ka, kb the lanes of rows A and B (lanes: those
+// of row A in 16 bits). Clobbers R8, R9.
+#define INT4_PACKINIT(ka, kb, lanes) \
+	MOVL  $1, R8 \
+	SHLL  CX, R8 \
+	LEAL  -1(R8), R9 \
+	MOVW  R9, 0(SP) \
+	IMULQ R8, R8 \
+	IMULQ R8, R8 \
+	DECQ  R8 \
+	MOVW  R8, 2(SP) \
+	SHRQ  $16, R8 \
+	MOVW  R8, 4(SP) \
+	MOVL  $lanes, R8 \
+	KMOVW R8, ka \
+	KNOTW ka, kb
+
+// INT4_PACKMASKS sets the masks of a packed tail kept in the frame.
+#define INT4_PACKMASKS \
+	KMOVW 0(SP), K1 \
+	KMOVW 2(SP), K2 \
+	KMOVW 2(SP), K4 \
+	KMOVW 4(SP), K3 \
+	KMOVW 4(SP), K5
 
 // INT4_MASKS sets the masks of a full block.
 #define INT4_MASKS \
@@ -124,6 +174,11 @@ GLOBL int4Lanes8Inv<>(SB), RODATA|NOPTR, $32
 	REDUCE1_512(Z13, Y13, X13, Y14, X14, 4(R12)) \
 	ADDQ $8, R12
 #define G16_ROW INT4_ROW16(0(SI), 64(SI), 128(SI), 192(SI), (BX), (DI), Z12, Z16, Z17, Z18, Z19, Z20, Z21, Z22)
+#define G16_PACKINIT INT4_PACKINIT(K6, K7, 0xff)
+#define G16_PACKMASKS INT4_PACKMASKS
+#define G16_PACKTILE \
+	PREFETCH5(R14) \
+	INT4_PAIR16(0(SI), 64(SI), 0(SI)(DX*1), 64(SI)(DX*1), (BX), (BX)(DX*1), (DI), (DI)(DX*1), Z12, Z13, Z14, Z15, Z16, Y16, Z17, Y17, Z18, Z19, Z20, Y20, Z21, Z22)
 
 // The hooks of GROUPED_GEMM16 (kernels_amd64.h): the code vectors,
 // loaded into c4..c7 and transposed to T0..T3 (c7, t0, c5, c4), give code
@@ -153,6 +208,11 @@ GLOBL int4Lanes8Inv<>(SB), RODATA|NOPTR, $32
 #define GM16_PERM(d, o) \
 	VPERMD d, Z9, d \
 	VPERMD o, Z9, o
+// In the codes' lane order, lane 4l+j holds a group of row A for j < 2.
+#define GM16_PACKINIT INT4_PACKINIT(K6, K7, 0x3333)
+#define GM16_PACKMASKS INT4_PACKMASKS
+#define GM16_PACKPREFETCH(p) PREFETCH3(p)
+#define GM16_PACKEXPAND GM16_EXPAND(0(SI), 64(SI), 0(SI)(DX*1), 64(SI)(DX*1), Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z12, Z13, Z14, Z15)
 
 // INT4_CODES8(r0, r1, r2, r3) loads an AVX2 block's codes (two groups a
 // register); INT4_TAILCODES8(m, r0, ..., r3) those of the last r = CX < 8
@@ -172,6 +232,24 @@ GLOBL int4Lanes8Inv<>(SB), RODATA|NOPTR, $32
 	VPMASKMOVD 64(SI), m, r2 \
 	VMOVDQU    96(R8)(R10*1), m \
 	VPMASKMOVD 96(SI), m, r3
+
+// INT4_PAIRCODES8(m, r0, r1, r2, r3, t0, t1) loads the codes of the last
+// r = CX <= 4 groups of rows A (at SI - DX) into r0, r1 and B (at SI)
+// into r2, r3, the block of a packed AVX2 tail, with VPMASKMOVD masks from
+// dwordMasks (R8) in m. Clobbers t0, t1.
+#define INT4_PAIRCODES8(m, r0, r1, r2, r3, t0, t1) \
+	MOVQ       CX, t0 \
+	SHLQ       $4, t0 \
+	NEGQ       t0 \
+	ADDQ       $128, t0 \
+	MOVQ       SI, t1 \
+	SUBQ       DX, t1 \
+	VMOVDQU    (R8)(t0*1), m \
+	VPMASKMOVD (t1), m, r0 \
+	VPMASKMOVD (SI), m, r2 \
+	VMOVDQU    32(R8)(t0*1), m \
+	VPMASKMOVD 32(t1), m, r1 \
+	VPMASKMOVD 32(SI), m, r3
 
 // INT4_DOT8 adds the products of the low and the high nibbles of c with
 // the activation vectors at lo(AX) and hi(AX) (GROUPED_GEMV8's DOT hooks).
@@ -194,6 +272,7 @@ GLOBL int4Lanes8Inv<>(SB), RODATA|NOPTR, $32
 	VMOVDQU      int4Lanes8Inv<>(SB), Y2
 #define G8_CODES INT4_CODES8(Y5, Y6, Y7, Y8)
 #define G8_TAILCODES INT4_TAILCODES8(Y9, Y5, Y6, Y7, Y8)
+#define G8_PAIRCODES INT4_PAIRCODES8(Y9, Y5, Y6, Y7, Y8, R9, R10)
 #define G8_DOTS \
 	TRANSPOSE4(Y5, Y6, Y7, Y8, Y9) \
 	DOT_INIT \
@@ -208,11 +287,11 @@ GLOBL int4Lanes8Inv<>(SB), RODATA|NOPTR, $32
 #define INT4_HI(c, e) VPSRLD $4, c, e; VPANDD Z8, e, e
 
 // func int4GEMVx16(codes, scales, offs *byte, stride, rows, groups int, act *byte, out *float32)
-TEXT ·int4GEMVx16(SB), NOSPLIT, $0-64
+TEXT ·int4GEMVx16(SB), NOSPLIT, $8-64
 	GROUPED_GEMV16(2, 256, 4)
 
 // func int4GEMMx16(codes, scales, offs *byte, stride, rows, groups int, act *byte, tokens int, out *float32, ldo int)
-TEXT ·int4GEMMx16(SB), NOSPLIT, $0-80
+TEXT ·int4GEMMx16(SB), NOSPLIT, $8-80
 	GROUPED_GEMM16(256, 4)
 
 #undef INT4_HI
@@ -221,11 +300,11 @@ TEXT ·int4GEMMx16(SB), NOSPLIT, $0-80
 #define INT4_HI(c, e) VGF2P8AFFINEQB $0, Z10, c, e
 
 // func int4GEMVx16GFNI(codes, scales, offs *byte, stride, rows, groups int, act *byte, out *float32)
-TEXT ·int4GEMVx16GFNI(SB), NOSPLIT, $0-64
+TEXT ·int4GEMVx16GFNI(SB), NOSPLIT, $8-64
 	GROUPED_GEMV16(2, 256, 4)
 
 // func int4GEMMx16GFNI(codes, scales, offs *byte, stride, rows, groups int, act *byte, tokens int, out *float32, ldo int)
-TEXT ·int4GEMMx16GFNI(SB), NOSPLIT, $0-80
+TEXT ·int4GEMMx16GFNI(SB), NOSPLIT, $8-80
 	GROUPED_GEMM16(256, 4)
 
 // The hooks of GROUPED_GEMM8 (kernels_amd64.h): the codes of groups 0..7
@@ -233,6 +312,7 @@ TEXT ·int4GEMMx16GFNI(SB), NOSPLIT, $0-80
 // int4Lanes8), give code vectors k (low nibbles of T(k)) and 4+k (high).
 #define GM8_CODES INT4_CODES8(Y4, Y5, Y6, Y7)
 #define GM8_TAILCODES INT4_TAILCODES8(Y12, Y4, Y5, Y6, Y7)
+#define GM8_PAIRCODES INT4_PAIRCODES8(Y12, Y4, Y5, Y6, Y7, R10, R14)
 #define GM8_EXPAND \
 	TRANSPOSE4(Y4, Y5, Y6, Y7, Y12) \
 	MOVL         $0x0f0f0f0f, R8 \
@@ -267,7 +347,7 @@ TEXT ·int4GEMMx8(SB), NOSPLIT, $0-80
 
 // func int4GEMVx8VNNI(codes, scales, offs *byte, stride, rows, groups int, act *byte, out *float32)
 TEXT ·int4GEMVx8VNNI(SB), NOSPLIT, $0-64
-	GROUPED_GEMV8(128, 4, Y10)
+	GROUPED_GEMV8(128, 4, Y10, X10)
 
 #undef DOT_INIT
 #undef DOT
@@ -281,4 +361,4 @@ TEXT ·int4GEMVx8VNNI(SB), NOSPLIT, $0-64
 
 // func int4GEMVx8(codes, scales, offs *byte, stride, rows, groups int, act *byte, out *float32)
 TEXT ·int4GEMVx8(SB), NOSPLIT, $0-64
-	GROUPED_GEMV8(128, 4, Y10)
+	GROUPED_GEMV8(128, 4, Y10, X10)

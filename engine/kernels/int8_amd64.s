@@ -37,10 +37,11 @@ DATA wordSixteens<>+16(SB)/8, $0x0010001000100010
 DATA wordSixteens<>+24(SB)/8, $0x0010001000100010
 GLOBL wordSixteens<>(SB), RODATA|NOPTR, $32
 
-// INT8_TAILMASK16(t0, t1) sets the masks of a block of r = CX < 16
-// groups: K1 the first r dword lanes, K3:K4 the first 8r of its 128 code
-// dwords (K3 stays all ones when r >= 8). Clobbers t0, t1.
-#define INT8_TAILMASK16(t0, t1) \
+// INT8_TAILMASK16(t0, t1, cont) sets the masks of a block of r = CX < 16
+// groups, then goes on at cont: K1 the first r dword lanes, K3:K4 the
+// first 8r of its 128 code dwords (K3 stays all ones when r >= 8).
+// Clobbers t0, t1.
+#define INT8_TAILMASK16(t0, t1, cont) \
 	MOVL  $1, t0 \
 	SHLL  CX, t0 \
 	DECL  t0 \
@@ -54,12 +55,36 @@ GLOBL wordSixteens<>(SB), RODATA|NOPTR, $32
 	NOTQ  t1 \
 	KMOVQ t1, K3 \
 	KXORQ K4, K4, K4 \
-	JMP   full \
+	JMP   cont \
 upper: \
 	SUBQ  $64, t0 \
 	SHLXQ t0, t1, t1 \
 	NOTQ  t1 \
 	KMOVQ t1, K4
+
+// INT8_PACKINIT(t0, t1) computes the masks of a packed tail of r = CX <= 8
+// groups: K1 the first r dword lanes (0(SP)), K3 and K4 the first 8r code
+// dwords of rows A and B (8(SP)), K5 and K6 the lanes of rows A and B.
+// Clobbers t0, t1, R8.
+#define INT8_PACKINIT(t0, t1) \
+	MOVL  $1, t0 \
+	SHLL  CX, t0 \
+	DECL  t0 \
+	MOVW  t0, 0(SP) \
+	MOVQ  CX, t0 \
+	SHLQ  $3, t0 \
+	NEGQ  t0 \
+	ADDQ  $64, t0 \
+	MOVQ  $-1, t1 \
+	SHRXQ t0, t1, t1 \
+	MOVQ  t1, 8(SP) \
+	HALVES(K5, K6)
+
+// INT8_PACKMASKS sets the masks of a packed tail kept in the frame.
+#define INT8_PACKMASKS \
+	KMOVW 0(SP), K1 \
+	KMOVQ 8(SP), K3 \
+	KMOVQ 8(SP), K4
 
 // INT8_PAIR16 adds the products of the groups pair p of a block to acc:
 // off = 64p, km:sh select the pair's lanes of the block mask, idx spreads
@@ -72,6 +97,15 @@ upper: \
 	VCVTDQ2PS   Z13, Z13 \
 	VPERMPS     Z11, idx, Z14 \
 	VFMADD231PS Z14, Z13, acc
+
+// INT8_GEMV_SCALES16 decodes the block's scales (K1 masks its groups) into
+// Z11 = d·D and adds d·S to Z10.
+#define INT8_GEMV_SCALES16 \
+	VPMOVZXBD.Z (BX), K1, Z11 \
+	VPSLLD      $20, Z11, Z11 \
+	VPADDD.BCST scaleBias<>(SB), Z11, Z11 \
+	VFMADD231PS (R9), Z11, K1, Z10 \
+	VMULPS.Z    (R8), Z11, K1, Z11
 
 // DOTG_IF is DOTG for group g-1 of a block, skipped (with the groups
 // after it) past the last group CX.
@@ -231,11 +265,6 @@ row:
 	KXNORQ K4, K4, K4
 
 block:
-	CMPQ CX, $16
-	JAE  full
-	INT8_TAILMASK16(R10, DI)
-
-full:
 	PREFETCHT0 0(R14)
 	PREFETCHT0 64(R14)
 	PREFETCHT0 128(R14)
@@ -246,11 +275,9 @@ full:
 	PREFETCHT0 448(R14)
 	PREFETCHT0 512(R14)
 	ADDQ       $528, R14
-	VPMOVZXBD.Z (BX), K1, Z11
-	VPSLLD      $20, Z11, Z11
-	VPADDD.BCST scaleBias<>(SB), Z11, Z11
-	VFMADD231PS (R9), Z11, K1, Z10
-	VMULPS.Z    (R8), Z11, K1, Z11
+	CMPQ       CX, $16
+	JB         tail
+	INT8_GEMV_SCALES16
 	INT8_PAIR16(0, K3, 0, Z0, Z8)
 	INT8_PAIR16(64, K3, 16, Z1, Z9)
 	INT8_PAIR16(128, K3, 32, Z2, Z8)
@@ -267,6 +294,7 @@ full:
 	SUBQ $16, CX
 	JG   block
 
+rowdone:
 	VADDPS      Z9, Z8, Z8
 	VFMADD231PS.BCST minus128<>(SB), Z10, Z8
 	REDUCE1_512(Z8, Y8, X8, Y15, X15, (R12))
@@ -279,6 +307,40 @@ full:
 	SUBQ R13, BX
 	DECQ R11
 	JMP  row
+
+	// The last r = CX < 16 groups: only the pairs that hold some of them.
+tail:
+	INT8_TAILMASK16(R10, DI, tailmasked)
+
+tailmasked:
+	INT8_GEMV_SCALES16
+	INT8_PAIR16(0, K3, 0, Z0, Z8)
+	CMPQ CX, $2
+	JBE  tailend
+	INT8_PAIR16(64, K3, 16, Z1, Z9)
+	CMPQ CX, $4
+	JBE  tailend
+	INT8_PAIR16(128, K3, 32, Z2, Z8)
+	CMPQ CX, $6
+	JBE  tailend
+	INT8_PAIR16(192, K3, 48, Z3, Z9)
+	CMPQ CX, $8
+	JBE  tailend
+	INT8_PAIR16(256, K4, 0, Z4, Z8)
+	CMPQ CX, $10
+	JBE  tailend
+	INT8_PAIR16(320, K4, 16, Z5, Z9)
+	CMPQ CX, $12
+	JBE  tailend
+	INT8_PAIR16(384, K4, 32, Z6, Z8)
+	CMPQ CX, $14
+	JBE  tailend
+	INT8_PAIR16(448, K4, 48, Z7, Z9)
+
+tailend:
+	ADDQ $512, SI
+	ADDQ $16, BX
+	JMP  rowdone
 
 done:
 	VZEROUPPER
@@ -406,6 +468,28 @@ TEXT ·int8GEMVx8(SB), NOSPLIT, $0-72
 	VFMADD231PS Z25, Z29, accA \
 	VFMADD231PS Z26, Z30, accB
 
+// INT8_TOKENP(base, accA, accB) is INT8_TOKEN2 for the packed tail: the
+// codes of both rows transposed into Z5, Z6, Z0, Z8, Z1, Z4, Z2, Z7, their
+// decoded scales in Z25, K5 and K6 the lanes of rows A and B; two sums,
+// Z29 and Z30, as in GEMM_TOKENP. Clobbers Z29..Z31.
+#define INT8_TOKENP(base, accA, accB) \
+	VPXORD      Z29, Z29, Z29 \
+	VPXORD      Z30, Z30, Z30 \
+	VPDPBUSD    base+0(AX), Z5, Z29 \
+	VPDPBUSD    base+64(AX), Z6, Z30 \
+	VPDPBUSD    base+128(AX), Z0, Z29 \
+	VPDPBUSD    base+192(AX), Z8, Z30 \
+	VPDPBUSD    base+256(AX), Z1, Z29 \
+	VPDPBUSD    base+320(AX), Z4, Z30 \
+	VPDPBUSD    base+384(AX), Z2, Z29 \
+	VPDPBUSD    base+448(AX), Z7, Z30 \
+	VPADDD      Z30, Z29, Z29 \
+	VMOVUPS     base+512(AX), Z31 \
+	VCVTDQ2PS   Z29, Z29 \
+	VFMADD213PS base+576(AX), Z31, Z29 \
+	VFMADD231PS Z25, Z29, K5, accA \
+	VFMADD231PS Z25, Z29, K6, accB
+
 // func int8GEMMx16(codes, scales *byte, stride, rows, groups int, act *byte, tokens int, out *float32, ldo int)
 //
 // Tiles of two rows A and B (the last row alone: B = A, not stored) over
@@ -414,7 +498,7 @@ TEXT ·int8GEMVx8(SB), NOSPLIT, $0-72
 // R10 row A's first output, R11 4·ldo, R12 the rows left, R14 sweeps the
 // next tile; Z24 int8Lanes16, Z25/Z26 the rows' decoded scales, Z16..Z19
 // and Z20..Z23 the sums of rows A and B for the 4 tokens.
-TEXT ·int8GEMMx16(SB), NOSPLIT, $0-72
+TEXT ·int8GEMMx16(SB), NOSPLIT, $16-72
 	MOVQ      codes+0(FP), SI
 	MOVQ      scales+8(FP), BX
 	MOVQ      stride+16(FP), DX
@@ -426,6 +510,9 @@ TEXT ·int8GEMMx16(SB), NOSPLIT, $0-72
 	MOVQ      ldo+64(FP), R11
 	SHLQ      $2, R11
 	VMOVDQU32 int8Lanes16<>(SB), Z24
+	MOVQ      groups+32(FP), CX
+	ANDQ      $15, CX
+	INT8_PACKINIT(R8, DI)
 
 tile:
 	TESTQ  R12, R12
@@ -454,7 +541,9 @@ pair:
 block:
 	CMPQ CX, $16
 	JAE  full
-	INT8_TAILMASK16(R8, DI)
+	CMPQ CX, $8
+	JBE  pack
+	INT8_TAILMASK16(R8, DI, full)
 
 full:
 	PREFETCH8(R14)
@@ -477,6 +566,31 @@ next:
 	ADDQ $16, BX
 	SUBQ $16, CX
 	JG   block
+	JMP  reduce
+
+	// The packed tail of r = CX <= 8 groups: row A's in code vectors 0..3
+	// (groups 0..7 of the block), row B's in 4..7 (8..15).
+pack:
+	INT8_PACKMASKS
+	PREFETCH5(R14)
+	LEAQ (R14)(DX*1), R8
+	PREFETCH5(R8)
+	INT8_LOADS16(0(SI), 64(SI), 128(SI), 192(SI), 0(SI)(R9*1), 64(SI)(R9*1), 128(SI)(R9*1), 192(SI)(R9*1), Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+	TRANSPOSE8_1(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, VSHUFI64X2, 0x88, 0xdd)
+	VPMOVZXBD.Z  (BX), K1, Y25
+	VPMOVZXBD.Z  (BX)(R9*1), K1, Y26
+	VINSERTI64X4 $1, Y26, Z25, Z25
+	VPSLLD       $20, Z25, Z25
+	VPADDD.BCST  scaleBias<>(SB), Z25, Z25
+	VPERMD       Z25, Z24, Z25
+	GEMM_TOKENS2(INT8_TOKENP, tokens+48(FP), packed, Z16, Z20, Z17, Z21, Z18, Z22, Z19, Z23)
+
+packed:
+	ADDQ $640, AX
+	ADDQ $512, SI
+	ADDQ $16, BX
+
+reduce:
 	GEMM_REDUCE2(tokens+48(FP), rowB, 0, Z16, Y16, Z17, Y17, Z18, Y18, Z19, Y19)
 
 rowB:
@@ -513,7 +627,12 @@ done:
 // into Y5, Y6, Y0, Y12, Y1, Y4, Y2, Y7 (code vectors 0..7, group order),
 // then SPLIT, then TOKEN(base, acc) for every token. Registers as in
 // int8GEMMx16, but Y8..Y11 the tokens' sums, Y13 the block's decoded
-// scales; Y3, Y14 and Y15 are free for SPLIT and TOKEN.
+// scales; Y3, Y14 and Y15 are free for SPLIT and TOKEN. When the last
+// block holds r <= 4 groups, the rows go in pairs with a packed tail (row
+// A's groups in code vectors 0..3, B's in 4..7), as in GROUPED_GEMV8. In
+// a row's masked last block the scales past its r groups are zeroed: the
+// prepared S' there (the constant offset, and with period 4 copies of
+// the tail's groups) are not.
 #define INT8_GEMM8(SPLIT, TOKEN) \
 	MOVQ codes+0(FP), SI \
 	MOVQ scales+8(FP), BX \
@@ -525,6 +644,40 @@ done:
 	MOVQ out+56(FP), R10 \
 	MOVQ ldo+64(FP), R11 \
 	SHLQ $2, R11 \
+	MOVQ groups+32(FP), CX \
+	ANDQ $7, CX \
+	JZ   row8 \
+	CMPQ CX, $4 \
+	JA   row8 \
+	MOVQ groups+32(FP), R13 \
+	ANDQ $-8, R13 \
+pair8: \
+	CMPQ R12, $2 \
+	JB   single8 \
+	INT8_FULLROW8(blockA8, nextA8, fullA8, doneA8, SPLIT, TOKEN, R10) \
+	INT8_NEXTROW8 \
+	LEAQ 4(R10), R9 \
+	INT8_FULLROW8(blockB8, nextB8, fullB8, doneB8, SPLIT, TOKEN, R9) \
+	MOVQ groups+32(FP), CX \
+	ANDQ $7, CX \
+	INT8_PAIRLOADS8 \
+	PAIRSHIFT \
+	PAIRSEC8(BX, X13, Y13, VPMOVZXBD, R8, R9) \
+	INT8_DECODE8 \
+	INT8_TRANSPOSE8(SPLIT) \
+	GEMM_ZERO8 \
+	GEMM_TOKENS8(TOKEN, tokens+48(FP), ptok8) \
+ptok8: \
+	GEMM_PAIRSUM8(tokens+48(FP), pdone8, R10, GEMM_PAIRSUMH) \
+pdone8: \
+	INT8_NEXTROW8 \
+	ADDQ $8, R10 \
+	SUBQ $2, R12 \
+	JMP  pair8 \
+single8: \
+	MOVQ groups+32(FP), R13 \
+	ADDQ $7, R13 \
+	ANDQ $-8, R13 \
 row8: \
 	TESTQ R12, R12 \
 	JZ    done8 \
@@ -541,15 +694,8 @@ block8: \
 	ADDQ       $264, R14 \
 	CMPQ       CX, $8 \
 	JB         tail8 \
-	VPMOVZXBD  (BX), Y13 \
-	VMOVDQU    0(SI), Y0 \
-	VMOVDQU    32(SI), Y1 \
-	VMOVDQU    64(SI), Y2 \
-	VMOVDQU    96(SI), Y3 \
-	VMOVDQU    128(SI), Y4 \
-	VMOVDQU    160(SI), Y5 \
-	VMOVDQU    192(SI), Y6 \
-	VMOVDQU    224(SI), Y7 \
+	INT8_LOADS8 \
+	INT8_DECODE8 \
 	JMP        loaded8 \
 tail8: \
 	MOVQ      CX, R8 \
@@ -560,6 +706,12 @@ tail8: \
 	SHRXQ     R8, DI, DI \
 	MOVQ      DI, X13 \
 	VPMOVZXBD X13, Y13 \
+	INT8_DECODE8 \
+	MOVQ      CX, DI \
+	SHLQ      $2, DI \
+	NEGQ      DI \
+	LEAQ      dwordMasks<>(SB), R8 \
+	VPAND     128(R8)(DI*1), Y13, Y13 \
 	VPXOR     Y1, Y1, Y1 \
 	VPXOR     Y2, Y2, Y2 \
 	VPXOR     Y3, Y3, Y3 \
@@ -587,11 +739,7 @@ tail8: \
 	JB        loaded8 \
 	VMOVDQU   192(SI), Y6 \
 loaded8: \
-	VPSLLD       $20, Y13, Y13 \
-	VPBROADCASTD scaleBias<>(SB), Y14 \
-	VPADDD       Y14, Y13, Y13 \
-	TRANSPOSE8_1(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y12, VPERM2I128, 0x20, 0x31) \
-	SPLIT \
+	INT8_TRANSPOSE8(SPLIT) \
 	GEMM_TOKENS8(TOKEN, tokens+48(FP), next8) \
 next8: \
 	ADDQ $320, AX \
@@ -602,17 +750,110 @@ next8: \
 	GEMM_REDUCE8(tokens+48(FP), rowdone8, R10) \
 rowdone8: \
 	ADDQ $4, R10 \
-	MOVQ R13, R8 \
-	SHLQ $5, R8 \
-	ADDQ DX, SI \
-	SUBQ R8, SI \
-	ADDQ DX, BX \
-	SUBQ R13, BX \
+	INT8_NEXTROW8 \
 	DECQ R12 \
 	JMP  row8 \
 done8: \
 	VZEROUPPER \
 	RET
+
+// INT8_LOADS8 loads a full AVX2 block: its scale codes into Y13, its code
+// vectors into Y0..Y7.
+#define INT8_LOADS8 \
+	VPMOVZXBD (BX), Y13 \
+	VMOVDQU   0(SI), Y0 \
+	VMOVDQU   32(SI), Y1 \
+	VMOVDQU   64(SI), Y2 \
+	VMOVDQU   96(SI), Y3 \
+	VMOVDQU   128(SI), Y4 \
+	VMOVDQU   160(SI), Y5 \
+	VMOVDQU   192(SI), Y6 \
+	VMOVDQU   224(SI), Y7
+
+// INT8_DECODE8 decodes the block's scale codes in Y13.
+#define INT8_DECODE8 \
+	VPSLLD       $20, Y13, Y13 \
+	VPBROADCASTD scaleBias<>(SB), Y14 \
+	VPADDD       Y14, Y13, Y13
+
+// INT8_TRANSPOSE8(SPLIT) transposes the block's code vectors Y0..Y7, then
+// runs SPLIT.
+#define INT8_TRANSPOSE8(SPLIT) \
+	TRANSPOSE8_1(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y12, VPERM2I128, 0x20, 0x31) \
+	SPLIT
+
+// INT8_NEXTROW8 moves SI and BX from the end of a row's blocks (R13
+// groups) to the start of the next row. Clobbers R8.
+#define INT8_NEXTROW8 \
+	MOVQ R13, R8 \
+	SHLQ $5, R8 \
+	ADDQ DX, SI \
+	SUBQ R8, SI \
+	ADDQ DX, BX \
+	SUBQ R13, BX
+
+// INT8_FULLROW8(block, next, full, done, SPLIT, TOKEN, out) adds the
+// products of the full blocks (R13 groups) of the row at SI, BX with the
+// tokens to their outputs from out on (INT8_GEMM8), leaving SI and BX at
+// its last block and AX at that block's activations; the sweep of the
+// next row goes on over its last r <= 4 groups.
+#define INT8_FULLROW8(block, next, full, done, SPLIT, TOKEN, out) \
+	GEMM_ZERO8 \
+	MOVQ  act+40(FP), AX \
+	MOVQ  R13, CX \
+	TESTQ CX, CX \
+	JZ    full \
+	LEAQ  (SI)(DX*1), R14 \
+block: \
+	PREFETCHT0 0(R14) \
+	PREFETCHT0 64(R14) \
+	PREFETCHT0 128(R14) \
+	PREFETCHT0 192(R14) \
+	PREFETCHT0 256(R14) \
+	ADDQ       $264, R14 \
+	INT8_LOADS8 \
+	INT8_DECODE8 \
+	INT8_TRANSPOSE8(SPLIT) \
+	GEMM_TOKENS8(TOKEN, tokens+48(FP), next) \
+next: \
+	ADDQ $320, AX \
+	ADDQ $256, SI \
+	ADDQ $8, BX \
+	SUBQ $8, CX \
+	JG   block \
+	PREFETCHT0 0(R14) \
+	PREFETCHT0 64(R14) \
+full: \
+	GEMM_REDUCE8(tokens+48(FP), done, out) \
+done:
+
+// INT8_PAIRLOADS8 loads the codes of the last r = CX <= 4 groups of rows A
+// (SI - DX) and B (SI) into code vectors 0..r-1 and 4..4+r-1, zeroing the
+// others. Clobbers R8.
+#define INT8_PAIRLOADS8 \
+	MOVQ    SI, R8 \
+	SUBQ    DX, R8 \
+	VPXOR   Y1, Y1, Y1 \
+	VPXOR   Y2, Y2, Y2 \
+	VPXOR   Y3, Y3, Y3 \
+	VPXOR   Y5, Y5, Y5 \
+	VPXOR   Y6, Y6, Y6 \
+	VPXOR   Y7, Y7, Y7 \
+	VMOVDQU 0(R8), Y0 \
+	VMOVDQU 0(SI), Y4 \
+	CMPQ    CX, $2 \
+	JB      pairloaded8 \
+	VMOVDQU 32(R8), Y1 \
+	VMOVDQU 32(SI), Y5 \
+	CMPQ    CX, $3 \
+	JB      pairloaded8 \
+	VMOVDQU 64(R8), Y2 \
+	VMOVDQU 64(SI), Y6 \
+	CMPQ    CX, $4 \
+	JB      pairloaded8 \
+	VMOVDQU 96(R8), Y3 \
+	VMOVDQU 96(SI), Y7 \
+pairloaded8:
 
 // INT8_TOKEN8_VNNI(base, acc) adds a token's AVX-VNNI products with the
 // transposed codes to acc. Clobbers Y14, Y15.

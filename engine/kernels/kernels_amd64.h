@@ -68,6 +68,35 @@ GLOBL dwordMasks<>(SB), RODATA|NOPTR, $256
 	VFMADD231PS 576(AX), t1, i \
 	VFMADD231PS t0, i, acc
 
+// SCALE16P is SCALE16 for a packed pair of rows A and B (see
+// GROUPED_GEMV16): their last r = CX <= 8 groups, A's in lanes 0..7 and
+// B's in lanes 8..15 of i, K1 masking the first r of 8; their scale and
+// offset codes are at scA, scB and offA, offB, and kA, kB select the
+// lanes of each row's sum. t0, t1 have the Y views y0, y1; yt is one more
+// Y temporary. Clobbers i, t0, t1, yt.
+#define SCALE16P(scA, scB, offA, offB, accA, accB, kA, kB, i, t0, y0, t1, y1, yt) \
+	VPMOVZXBD.Z  scA, K1, y0 \
+	VPMOVZXBD.Z  scB, K1, yt \
+	VINSERTI64X4 $1, yt, t0, t0 \
+	VPSLLD       $20, t0, t0 \
+	VPADDD.BCST  scaleBias<>(SB), t0, t0 \
+	VPMOVSXBD.Z  offA, K1, y1 \
+	VPMOVSXBD.Z  offB, K1, yt \
+	VINSERTI64X4 $1, yt, t1, t1 \
+	VCVTDQ2PS    t1, t1 \
+	VCVTDQ2PS    i, i \
+	VMULPS       512(AX), i, i \
+	VFMADD231PS  576(AX), t1, i \
+	VFMADD231PS  t0, i, kA, accA \
+	VFMADD231PS  t0, i, kB, accB
+
+// HALVES(ka, kb) sets ka to lanes 0..7 and kb to lanes 8..15 (the rows of
+// a packed tail). Clobbers R8.
+#define HALVES(ka, kb) \
+	MOVL  $0xff, R8 \
+	KMOVW R8, ka \
+	KNOTW ka, kb
+
 // SCALE8 is SCALE16 for AVX2 blocks of 8 groups: d holds the zero-extended
 // scale codes, o the sign-extended offset codes, Y1 scaleBias, D and S'
 // are at 256(AX) and 288(AX). Clobbers i, d, o.
@@ -185,6 +214,22 @@ GLOBL dwordMasks<>(SB), RODATA|NOPTR, $256
 	PREFETCHT0 384(p) \
 	PREFETCHT0 448(p)
 
+// PREFETCH2(p) .. PREFETCH6(p) request 2 .. 6 cache lines from p on: the
+// rest of the next tile at a packed tail.
+#define PREFETCH2(p) \
+	PREFETCHT0 0(p) \
+	PREFETCHT0 64(p)
+#define PREFETCH3(p) \
+	PREFETCH2(p) \
+	PREFETCHT0 128(p)
+#define PREFETCH5(p) \
+	PREFETCH3(p) \
+	PREFETCHT0 192(p) \
+	PREFETCHT0 256(p)
+#define PREFETCH6(p) \
+	PREFETCH5(p) \
+	PREFETCHT0 320(p)
+
 // LOADACT16 loads the current block's 8 prepared activation vectors.
 #define LOADACT16 \
 	VMOVDQU32 0(AX), Z0 \
@@ -198,13 +243,26 @@ GLOBL dwordMasks<>(SB), RODATA|NOPTR, $256
 
 // GROUPED_GEMV16(tile, cbytes, cshift) is the body of the AVX-512 Int2 and
 // Int4 GEMVs: tiles of tile rows, then single rows, over blocks of 16
-// groups of cbytes = 16<<cshift code bytes. The format supplies:
+// groups of cbytes = 16<<cshift code bytes. A tile's last block, when it
+// holds r <= 8 groups, is the packed tail: one block for several rows,
+// two rows A and B with A's r groups in lanes 0..7 and B's in lanes
+// 8..15, against activations prepared with period 8 (prepareAct), or in
+// the Int2 GEMV, when r <= 4, all four rows of its tile (period 4), so
+// that it costs a half or a quarter block per row. The format supplies:
 //	G16_SETUP     its constants (Z8..Z11)
 //	G16_ZERO      zeroes the tile's sums (Z12..)
 //	G16_MASKS     sets the masks of a full block
 //	G16_TAILMASK  sets those of the last r = CX < 16 groups
+//	G16_PACKINIT  computes the masks of a packed tail of r = CX = groups
+//	              mod 16 (any r; used when r <= 8) once per call: those
+//	              no other block changes in K registers, the others in
+//	              the frame, from 0(SP) on
+//	G16_PACKMASKS sets the masks of a packed tail from the frame
 //	G16_PREFETCH  sweeps R14 over the next tile (PREFETCH8)
 //	G16_TILE      adds the tile's rows' blocks to their sums
+//	G16_PACKTILE  adds the tile's rows' packed tails to their sums (the
+//	              activations are used once or twice: memory operands),
+//	              and sweeps R14 over the rest of the next tile
 //	G16_REDUCE    adds the tile's sums to out[0..tile) (R12)
 //	G16_ROW       adds one row's block to Z12 (temporaries from Z16)
 // AX walks the prepared activations, CX counts the groups left, R8..R10
@@ -214,6 +272,9 @@ GLOBL dwordMasks<>(SB), RODATA|NOPTR, $256
 	MOVQ rows+32(FP), R11 \
 	MOVQ out+56(FP), R12 \
 	G16_SETUP \
+	MOVQ groups+40(FP), CX \
+	ANDQ $15, CX \
+	G16_PACKINIT \
 tiles: \
 	CMPQ R11, $tile \
 	JB   rows1 \
@@ -225,6 +286,8 @@ tiles: \
 tblock: \
 	CMPQ CX, $16 \
 	JAE  tfull \
+	CMPQ CX, $8 \
+	JBE  tpack \
 	G16_TAILMASK \
 tfull: \
 	G16_PREFETCH \
@@ -232,6 +295,12 @@ tfull: \
 	G16_TILE \
 	NEXTBLOCK(640, cbytes, 16) \
 	JG   tblock \
+	JMP  treduce \
+tpack: \
+	G16_PACKMASKS \
+	G16_PACKTILE \
+	NEXTBLOCK(640, cbytes, 16) \
+treduce: \
 	G16_REDUCE \
 	NEXTROWS(tile, cshift) \
 	SUBQ $tile, R11 \
@@ -261,17 +330,25 @@ done: \
 	VZEROUPPER \
 	RET
 
-// GROUPED_GEMV8(cbytes, cshift, isum) is the body of the AVX2 Int2 and
-// Int4 GEMVs: one row at a time over blocks of 8 groups of cbytes =
-// 8<<cshift code bytes. The format supplies:
+// GROUPED_GEMV8(cbytes, cshift, isum, isumx) is the body of the AVX2 Int2
+// and Int4 GEMVs: one row at a time over blocks of 8 groups of cbytes =
+// 8<<cshift code bytes. When the last block holds r <= 4 groups, the rows
+// go in pairs A, B: each row's full blocks, then their last r groups
+// packed into one block (A's in lanes 0..3, B's in 4..7, against
+// activations prepared with period 4), whose halves go to the two
+// outputs; a last unpaired row runs alone. The format supplies:
 //	G8_SETUP      its constants: Y0 the code mask, Y2 the lane order fix
 //	G8_CODES      loads a full block's codes
 //	G8_TAILCODES  loads those of the last r = CX < 8 groups with
 //	              VPMASKMOVD (R8: dwordMasks, R10: 64-8r)
+//	G8_PAIRCODES  loads those of the last r = CX <= 4 groups of rows A
+//	              (SI - DX) and B (SI) as one block (R8: dwordMasks;
+//	              temporaries R9, R10)
 //	G8_DOTS       leaves the block's integer sums in group order in isum
+//	              (view isumx)
 // Y1 is scaleBias, Y3 int16 ones, Y4 the row's sum, Y12/Y13 the block's
 // scale/offset codes; R14 sweeps the next row (3 cache lines a block).
-#define GROUPED_GEMV8(cbytes, cshift, isum) \
+#define GROUPED_GEMV8(cbytes, cshift, isum, isumx) \
 	GROUPED_ARGS(8) \
 	MOVQ         rows+32(FP), R11 \
 	MOVQ         out+56(FP), R12 \
@@ -280,6 +357,45 @@ done: \
 	MOVQ         R8, X3 \
 	VPBROADCASTD X3, Y3 \
 	G8_SETUP \
+	MOVQ         groups+40(FP), CX \
+	ANDQ         $7, CX \
+	JZ           row8 \
+	CMPQ         CX, $4 \
+	JA           row8 \
+	MOVQ         groups+40(FP), R13 \
+	ANDQ         $-8, R13 \
+pair8: \
+	CMPQ R11, $2 \
+	JB   single8 \
+	G8_FULLROW(blockA8, fullA8, cbytes, isum, (R12)) \
+	NEXTROWS(1, cshift) \
+	G8_FULLROW(blockB8, fullB8, cbytes, isum, 4(R12)) \
+	MOVQ groups+40(FP), CX \
+	ANDQ $7, CX \
+	LEAQ dwordMasks<>(SB), R8 \
+	G8_PAIRCODES \
+	PAIRSHIFT \
+	PAIRSEC8(BX, X12, Y12, VPMOVZXBD, R9, R10) \
+	PAIRSEC8(DI, X13, Y13, VPMOVSXBD, R9, R10) \
+	G8_DOTS \
+	VPSLLD      $20, Y12, Y12 \
+	VPADDD      Y1, Y12, Y12 \
+	VCVTDQ2PS   Y13, Y13 \
+	VCVTDQ2PS   isum, isum \
+	VMULPS      256(AX), isum, isum \
+	VFMADD231PS 288(AX), Y13, isum \
+	VMULPS      Y12, isum, isum \
+	VEXTRACTF128 $1, isum, X5 \
+	VHADDPS     X5, isumx, isumx \
+	PAIRSUM8(isumx, X5, (R12)) \
+	NEXTROWS(1, cshift) \
+	ADDQ $8, R12 \
+	SUBQ $2, R11 \
+	JMP  pair8 \
+single8: \
+	MOVQ groups+40(FP), R13 \
+	ADDQ $7, R13 \
+	ANDQ $-8, R13 \
 row8: \
 	TESTQ R11, R11 \
 	JZ    done8 \
@@ -315,6 +431,63 @@ dots8: \
 done8: \
 	VZEROUPPER \
 	RET
+
+// G8_FULLROW(block, full, cbytes, isum, dst) adds the full blocks (R13
+// groups) of the row at SI, BX, DI to the float32 at dst, leaving SI, BX,
+// DI at its last block and AX at that block's activations (GROUPED_GEMV8).
+#define G8_FULLROW(block, full, cbytes, isum, dst) \
+	VPXOR Y4, Y4, Y4 \
+	MOVQ  act+48(FP), AX \
+	MOVQ  R13, CX \
+	TESTQ CX, CX \
+	JZ    full \
+	LEAQ  (SI)(DX*1), R14 \
+block: \
+	PREFETCHT0 0(R14) \
+	PREFETCHT0 64(R14) \
+	PREFETCHT0 128(R14) \
+	ADDQ       $(cbytes+16), R14 \
+	G8_CODES \
+	VPMOVZXBD  (BX), Y12 \
+	VPMOVSXBD  (DI), Y13 \
+	G8_DOTS \
+	SCALE8(Y12, Y13, Y4, isum) \
+	NEXTBLOCK(320, cbytes, 8) \
+	JG   block \
+full: \
+	REDUCE1_256(Y4, X4, X5, dst)
+
+// PAIRSEC8(p, x, y, EXT, t0, t1) loads the codes of the last r = CX <= 4
+// groups of a section of rows A (ending at p - DX + r) and B (p + r), A's
+// in bytes 0..3 of x and B's in bytes 4..7, the others zero, and widens
+// them into y with EXT. Each section is preceded by at least 4 bytes of
+// its row (the codes); R14 holds 32-8r. Clobbers t0, t1.
+#define PAIRSEC8(p, x, y, EXT, t0, t1) \
+	MOVQ  p, t0 \
+	SUBQ  DX, t0 \
+	MOVL  -4(t0)(CX*1), t0 \
+	SHRXL R14, t0, t0 \
+	MOVL  -4(p)(CX*1), t1 \
+	SHRXL R14, t1, t1 \
+	SHLQ  $32, t1 \
+	ORQ   t1, t0 \
+	VMOVQ t0, x \
+	EXT   x, y
+
+// PAIRSHIFT sets R14 to 32-8r for PAIRSEC8 (r = CX). Clobbers R8.
+#define PAIRSHIFT \
+	MOVL $32, R14 \
+	LEAL (CX*8), R8 \
+	SUBL R8, R14
+
+// PAIRSUM8(x, t, dst) adds the pair sums [a0, a1, b0, b1] in x, the
+// halves of the two rows A and B of a packed AVX2 tail, to the float32 of
+// rows A and B at dst. Clobbers x, t.
+#define PAIRSUM8(x, t, dst) \
+	VHADDPS x, x, x \
+	VMOVQ   dst, t \
+	VADDPS  t, x, x \
+	VMOVQ   x, dst
 
 // TRANSPOSE8 transposes the 8×8 dword matrices held in each 256-bit half
 // (each 128-bit lane pair) of r0..r7 (one row per register). Afterwards,
@@ -467,12 +640,52 @@ done8: \
 	VFMADD231PS Z28, Z9, accA \
 	VFMADD231PS Z30, Z10, accB
 
+// GEMM_SCALESP(d, yd, o, yo, yt) is GEMM_SCALES2 for the packed tail of
+// rows A and B (SCALE16P: A's r groups in lanes 0..7, B's in 8..15, K1
+// masking the first r of 8), whose sections are at BX, DI and DX further.
+// Clobbers yt.
+#define GEMM_SCALESP(d, yd, o, yo, yt) \
+	VPMOVZXBD.Z  (BX), K1, yd \
+	VPMOVZXBD.Z  (BX)(DX*1), K1, yt \
+	VINSERTI64X4 $1, yt, d, d \
+	VPSLLD       $20, d, d \
+	VPADDD.BCST  scaleBias<>(SB), d, d \
+	VPMOVSXBD.Z  (DI), K1, yo \
+	VPMOVSXBD.Z  (DI)(DX*1), K1, yt \
+	VINSERTI64X4 $1, yt, o, o \
+	VCVTDQ2PS    o, o \
+	GM16_PERM(d, o)
+
+// GEMM_TOKENP(base, accA, accB) is GEMM_TOKEN2 for the packed tail: the
+// codes of both rows in Z0..Z7, K6 and K7 the lanes of rows A and B. The
+// products go to two sums, Z9 and Z10, so that a token's chain of
+// dependent VPDPBUSD is as long as in a full block. Clobbers Z9, Z10.
+#define GEMM_TOKENP(base, accA, accB) \
+	VPXORD      Z9, Z9, Z9 \
+	VPXORD      Z10, Z10, Z10 \
+	VPDPBUSD    base+0(AX), Z0, Z9 \
+	VPDPBUSD    base+64(AX), Z1, Z10 \
+	VPDPBUSD    base+128(AX), Z2, Z9 \
+	VPDPBUSD    base+192(AX), Z3, Z10 \
+	VPDPBUSD    base+256(AX), Z4, Z9 \
+	VPDPBUSD    base+320(AX), Z5, Z10 \
+	VPDPBUSD    base+384(AX), Z6, Z9 \
+	VPDPBUSD    base+448(AX), Z7, Z10 \
+	VPADDD      Z10, Z9, Z9 \
+	VCVTDQ2PS   Z9, Z9 \
+	VMULPS      base+512(AX), Z9, Z9 \
+	VFMADD231PS base+576(AX), Z29, Z9 \
+	VFMADD231PS Z28, Z9, K6, accA \
+	VFMADD231PS Z28, Z9, K7, accB
+
 // GROUPED_GEMM16(cbytes, cshift) is the body of the AVX-512 Int2 and Int4
 // GEMMs (see int2GEMMx16): tiles of two rows A and B (the last row alone:
 // B = A with DX = 0, not stored) over blocks of 16 groups of cbytes =
 // 16<<cshift code bytes, each block expanded once and multiplied with
 // every token by GEMM_TOKEN2, so that each activation load serves both
-// rows. The format supplies G16_SETUP, G16_MASKS and G16_TAILMASK (as for
+// rows. A last block of r <= 8 groups is the packed tail of both rows
+// (as in GROUPED_GEMV16), multiplied with every token by GEMM_TOKENP.
+// The format supplies G16_SETUP, G16_MASKS and G16_TAILMASK (as for
 // GROUPED_GEMV16; G16_SETUP runs every block, as its constants Z8..Z11
 // become the tokens' temporaries) and
 //	GM16_PREFETCH(p)  requests a row's block (cbytes+32 bytes) from p on
@@ -481,6 +694,13 @@ done8: \
 //	                  a0..a3) into c0..c7 (code vector k pairs with
 //	                  prepared activation vector k); temporaries t0..t3
 //	GM16_PERM(d, o)   puts the scales and offsets in the codes' lane order
+//	GM16_PACKINIT     as G16_PACKINIT: the masks of a packed tail of r
+//	                  <= 8 groups, K1 its first r of 8 lanes, the code
+//	                  masks, K6 and K7 the lanes of rows A and B
+//	GM16_PACKMASKS    sets those that the other blocks change
+//	GM16_PACKEXPAND   expands the packed tail's codes into Z0..Z7
+//	GM16_PACKPREFETCH(p)  requests the rest of a row (its last r <= 8
+//	                  groups) from p on
 // Registers as in GROUPED_GEMV16, but R10 row A's first output, R11
 // 4·ldo, R12 the rows left, R14 sweeps the next tile, Z20..Z23 and
 // Z24..Z27 the sums of rows A and B for the 4 tokens.
@@ -490,6 +710,9 @@ done8: \
 	MOVQ out+64(FP), R10 \
 	MOVQ ldo+72(FP), R11 \
 	SHLQ $2, R11 \
+	MOVQ groups+40(FP), CX \
+	ANDQ $15, CX \
+	GM16_PACKINIT \
 tile: \
 	TESTQ R12, R12 \
 	JZ    done \
@@ -512,6 +735,8 @@ pair: \
 block: \
 	CMPQ CX, $16 \
 	JAE  full \
+	CMPQ CX, $8 \
+	JBE  pack \
 	G16_TAILMASK \
 full: \
 	GM16_PREFETCH(R14) \
@@ -527,6 +752,19 @@ full: \
 next: \
 	NEXTBLOCK(640, cbytes, 16) \
 	JG   block \
+	JMP  reduce \
+pack: \
+	GM16_PACKMASKS \
+	GM16_PACKPREFETCH(R14) \
+	LEAQ (R14)(DX*1), R8 \
+	GM16_PACKPREFETCH(R8) \
+	G16_SETUP \
+	GM16_PACKEXPAND \
+	GEMM_SCALESP(Z28, Y28, Z29, Y29, Y12) \
+	GEMM_TOKENS2(GEMM_TOKENP, tokens+56(FP), packed, Z20, Z24, Z21, Z25, Z22, Z26, Z23, Z27) \
+packed: \
+	NEXTBLOCK(640, cbytes, 16) \
+reduce: \
 	GEMM_REDUCE2(tokens+56(FP), rowB, 0, Z20, Y20, Z21, Y21, Z22, Y22, Z23, Y23) \
 rowB: \
 	CMPQ R12, $2 \
@@ -599,24 +837,67 @@ DATA wordOnes<>+24(SB)/8, $0x0001000100010001
 GLOBL wordOnes<>(SB), RODATA|NOPTR, $32
 
 // GROUPED_GEMM8(cbytes, cshift, TOKEN, lanes) is GROUPED_GEMM16 for AVX2:
-// blocks of 8 groups of cbytes = 8<<cshift code bytes, multiplied with
-// every token by TOKEN (GEMM_TOKEN8_VNNI or GEMM_TOKEN8_MADD); lanes is
-// the VPERMD index (8 dwords) that puts the row's scales and offsets in
-// the codes' lane order. The format supplies
+// blocks of 8 groups of cbytes = 8<<cshift code bytes, one row at a time,
+// multiplied with every token by TOKEN (GEMM_TOKEN8_VNNI or
+// GEMM_TOKEN8_MADD); lanes is the VPERMD index (8 dwords) that puts the
+// row's scales and offsets in the codes' lane order. When the last block
+// holds r <= 4 groups, the rows go in pairs with a packed tail, as in
+// GROUPED_GEMV8. The format supplies
 //	GM8_CODES      loads a full block's codes
 //	GM8_TAILCODES  loads those of the last r = CX < 8 groups with
 //	               VPMASKMOVD (R8: dwordMasks, R10: 64-8r)
+//	GM8_PAIRCODES  loads those of the last r = CX <= 4 groups of rows A
+//	               (SI - DX) and B (SI) as one block (R8: dwordMasks;
+//	               temporaries R10, R14)
 //	GM8_EXPAND     expands them into Y0..Y7 (code vector k pairs with
-//	               prepared activation vector k); temporaries Y12..Y15
+//	               prepared activation vector k); temporaries Y12..Y15, R8
 // Registers as in GROUPED_GEMM16, but R9 the first token's output (TAIL8
 // takes R10), Y8..Y11 the tokens' sums, Y12 the block's decoded scales,
-// Y13 its offsets; R14 sweeps the next row (3 cache lines a block).
+// Y13 its offsets; R14 sweeps the next row (3 cache lines a block). In
+// the lane order of the codes (int2Lanes8, int4Lanes8), each 128-bit
+// half of a packed tail holds two groups of row A, then two of row B.
 #define GROUPED_GEMM8(cbytes, cshift, TOKEN, lanes) \
 	GROUPED_ARGS(8) \
 	MOVQ rows+32(FP), R12 \
 	MOVQ out+64(FP), R9 \
 	MOVQ ldo+72(FP), R11 \
 	SHLQ $2, R11 \
+	MOVQ groups+40(FP), CX \
+	ANDQ $7, CX \
+	JZ   row8 \
+	CMPQ CX, $4 \
+	JA   row8 \
+	MOVQ groups+40(FP), R13 \
+	ANDQ $-8, R13 \
+pair8: \
+	CMPQ R12, $2 \
+	JB   single8 \
+	GM8_FULLROW(blockA8, nextA8, fullA8, doneA8, cbytes, TOKEN, lanes, R9) \
+	NEXTROWS(1, cshift) \
+	LEAQ 4(R9), R10 \
+	GM8_FULLROW(blockB8, nextB8, fullB8, doneB8, cbytes, TOKEN, lanes, R10) \
+	MOVQ groups+40(FP), CX \
+	ANDQ $7, CX \
+	LEAQ dwordMasks<>(SB), R8 \
+	GM8_PAIRCODES \
+	GM8_EXPAND \
+	PAIRSHIFT \
+	PAIRSEC8(BX, X12, Y12, VPMOVZXBD, R8, R10) \
+	PAIRSEC8(DI, X13, Y13, VPMOVSXBD, R8, R10) \
+	GM8_SCALES(lanes) \
+	GEMM_ZERO8 \
+	GEMM_TOKENS8(TOKEN, tokens+56(FP), ptok8) \
+ptok8: \
+	GEMM_PAIRSUM8(tokens+56(FP), pdone8, R9, GEMM_PAIRSUM1) \
+pdone8: \
+	NEXTROWS(1, cshift) \
+	ADDQ $8, R9 \
+	SUBQ $2, R12 \
+	JMP  pair8 \
+single8: \
+	MOVQ groups+40(FP), R13 \
+	ADDQ $7, R13 \
+	ANDQ $-8, R13 \
 row8: \
 	TESTQ R12, R12 \
 	JZ    done8 \
@@ -646,13 +927,7 @@ tail8: \
 	GM8_EXPAND \
 	TAIL8(Y12, X12, Y13, X13) \
 scales8: \
-	VPSLLD       $20, Y12, Y12 \
-	VPBROADCASTD scaleBias<>(SB), Y14 \
-	VPADDD       Y14, Y12, Y12 \
-	VCVTDQ2PS    Y13, Y13 \
-	VMOVDQU      lanes, Y14 \
-	VPERMD       Y12, Y14, Y12 \
-	VPERMD       Y13, Y14, Y13 \
+	GM8_SCALES(lanes) \
 	GEMM_TOKENS8(TOKEN, tokens+56(FP), next8) \
 next8: \
 	NEXTBLOCK(320, cbytes, 8) \
@@ -666,3 +941,75 @@ rowdone8: \
 done8: \
 	VZEROUPPER \
 	RET
+
+// GM8_SCALES(lanes) decodes the block's scale codes (Y12) and converts
+// its offset codes (Y13) to floats, both put in the codes' lane order.
+#define GM8_SCALES(lanes) \
+	VPSLLD       $20, Y12, Y12 \
+	VPBROADCASTD scaleBias<>(SB), Y14 \
+	VPADDD       Y14, Y12, Y12 \
+	VCVTDQ2PS    Y13, Y13 \
+	VMOVDQU      lanes, Y14 \
+	VPERMD       Y12, Y14, Y12 \
+	VPERMD       Y13, Y14, Y13
+
+// GM8_FULLROW(block, next, full, done, cbytes, TOKEN, lanes, out) adds the
+// products of the full blocks (R13 groups) of the row at SI, BX, DI with
+// the tokens to their outputs from out on (GROUPED_GEMM8), leaving SI,
+// BX, DI at its last block and AX at that block's activations.
+#define GM8_FULLROW(block, next, full, done, cbytes, TOKEN, lanes, out) \
+	GEMM_ZERO8 \
+	MOVQ  act+48(FP), AX \
+	MOVQ  R13, CX \
+	TESTQ CX, CX \
+	JZ    full \
+	LEAQ  (SI)(DX*1), R14 \
+block: \
+	PREFETCHT0 0(R14) \
+	PREFETCHT0 64(R14) \
+	PREFETCHT0 128(R14) \
+	ADDQ       $(cbytes+16), R14 \
+	GM8_CODES \
+	GM8_EXPAND \
+	VPMOVZXBD  (BX), Y12 \
+	VPMOVSXBD  (DI), Y13 \
+	GM8_SCALES(lanes) \
+	GEMM_TOKENS8(TOKEN, tokens+56(FP), next) \
+next: \
+	NEXTBLOCK(320, cbytes, 8) \
+	JG   block \
+full: \
+	GEMM_REDUCE8(tokens+56(FP), done, out) \
+done:
+
+// GEMM_PAIRSUM1(y, x, dst) adds the sums of rows A and B in the token sum
+// y (view x) of a packed AVX2 tail, in the codes' lane order, to the two
+// float32 at dst. Clobbers X0.
+#define GEMM_PAIRSUM1(y, x, dst) \
+	VEXTRACTF128 $1, y, X0 \
+	VADDPS       X0, x, x \
+	PAIRSUM8(x, X0, dst)
+
+// GEMM_PAIRSUMH(y, x, dst) is GEMM_PAIRSUM1 for codes in group order:
+// row A's groups in the low half of y, B's in the high half.
+#define GEMM_PAIRSUMH(y, x, dst) \
+	VEXTRACTF128 $1, y, X0 \
+	VHADDPS      X0, x, x \
+	PAIRSUM8(x, X0, dst)
+
+// GEMM_PAIRSUM8(tok, done, out, SUM1) adds the tokens' sums Y8..Y11 of a
+// packed AVX2 tail to the outputs of rows A and B at out + t·R11 with
+// SUM1 (GEMM_PAIRSUM1 or GEMM_PAIRSUMH), then goes on at done. Clobbers
+// X0, R8.
+#define GEMM_PAIRSUM8(tok, done, out, SUM1) \
+	SUM1(Y8, X8, (out)) \
+	CMPQ tok, $2 \
+	JB   done \
+	SUM1(Y9, X9, (out)(R11*1)) \
+	CMPQ tok, $3 \
+	JB   done \
+	SUM1(Y10, X10, (out)(R11*2)) \
+	CMPQ tok, $4 \
+	JB   done \
+	LEAQ (out)(R11*1), R8 \
+	SUM1(Y11, X11, (R8)(R11*2))
