@@ -2,7 +2,7 @@
 # gpu-check: build the engine/cuda and engine/decoder test binaries, run the
 # CUDA correctness tests against the CPU reference (kernels, then the whole
 # decoder on the GPU) and print the bandwidth benchmark (GB/s of weight bytes
-# and the fraction of the card's DRAM peak). Meant for a machine with an
+# and the fraction of the card's DRAM peak) and the GPU decoder's tokens/s. Meant for a machine with an
 # NVIDIA GPU, its driver and NVRTC; it takes well under 5 minutes there.
 #
 #   bash scripts/gpu-check.sh            # or: make gpu-check
@@ -50,7 +50,7 @@ fi
 
 echo "gpu-check: correctness against the CPU reference (kernels compiled with NVRTC on first use)"
 set +e
-"$bin" -test.run '^TestGPU' -test.v -test.timeout 180s 2>&1 | grep -Ev '^=== (RUN|PAUSE|CONT)'
+"$bin" -test.run '^Test(GPU|NVRTC)' -test.v -test.timeout 180s 2>&1 | grep -Ev '^=== (RUN|PAUSE|CONT)'
 status=${PIPESTATUS[0]}
 set -e
 if [[ $status -ne 0 ]]; then
@@ -71,6 +71,11 @@ fi
 echo "gpu-check: bandwidth benchmark (gpu-µs/op and GB/s of weight bytes; peak-frac = fraction of DRAM peak)"
 if ! "$bin" -test.run '^$' -test.bench '^BenchmarkGPU' -test.benchtime "$BENCHTIME" -test.timeout 120s; then
 	echo "gpu-check: FAILED: the benchmark did not complete" >&2
+	exit 1
+fi
+echo "gpu-check: the whole decoder on the GPU (SmolLM2-135M shape, 64 greedy tokens, tokens/s)"
+if ! (cd engine/decoder && "$dbin" -test.run '^$' -test.bench '^BenchmarkGPU' -test.benchtime 3x -test.timeout 180s); then
+	echo "gpu-check: FAILED: the decoder benchmark did not complete" >&2
 	exit 1
 fi
 echo "gpu-check: all CUDA checks passed"

@@ -28,8 +28,9 @@ type Device struct {
 
 	mu     sync.Mutex
 	closed bool
-	mod    *module // the compiled kernels, once prepared
-	modErr error   // why preparing failed, so it is not retried per launch
+	tune   mmTuning // the matrix kernels' launch shape, fixed before Prepare
+	mod    *module  // the compiled kernels, once prepared
+	modErr error    // why preparing failed, so it is not retried per launch
 }
 
 // Open opens the first CUDA device. Its error wraps ErrNoDriver when the
@@ -57,7 +58,7 @@ func OpenOrdinal(ordinal int) (*Device, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Device{Ordinal: ordinal, DriverVersion: dr.version, drv: dr, dev: dev}
+	d := &Device{Ordinal: ordinal, DriverVersion: dr.version, drv: dr, dev: dev, tune: defaultTuning()}
 	if d.Name, err = dr.deviceName(dev); err != nil {
 		return nil, err
 	}

@@ -8,8 +8,6 @@ import (
 // Launch constants shared with kernels.cu, which receives them as -D
 // options (compileOptions).
 const (
-	mmWarps     = 4 // rows per block of the matrix kernels, one warp each
-	mmUnroll    = 4 // groups per lane whose codes are loaded before use
 	mmMaxTokens = 8 // activation vectors per GEMM launch
 	q8Warps     = 8 // groups per block of quantize_q8, one warp each
 
@@ -26,6 +24,29 @@ const (
 	maxGridX = math.MaxInt32
 	maxGridY = 65535
 )
+
+// mmTuning is the launch shape of the matrix kernels, compiled into them
+// (-D options) and used by the host's geometry, so the two agree. It
+// changes which loads are in flight, never the order of the additions.
+type mmTuning struct {
+	Warps   int  // warps per block
+	Unroll  int  // groups per lane whose codes are loaded before use
+	VecRows int  // rows per warp of the GEMV kernels; the GEMM kernels take one
+	Stream  bool // weights read past L1 (ld.global.nc.L1::no_allocate), keeping it for activations
+}
+
+// defaultTuning is the shape BenchmarkTuneGPUGEMV found best on an H200
+// (docs/gpu.md): several rows per warp share each activation load.
+func defaultTuning() mmTuning { return mmTuning{Warps: 4, Unroll: 4, VecRows: 4, Stream: true} }
+
+// String names the tuning in benchmark names, e.g. "w4u4r4s".
+func (t mmTuning) String() string {
+	s := fmt.Sprintf("w%du%dr%d", t.Warps, t.Unroll, t.VecRows)
+	if t.Stream {
+		s += "s"
+	}
+	return s
+}
 
 // launchGeom is the grid, block and dynamic shared memory of one launch.
 type launchGeom struct {
@@ -57,12 +78,21 @@ func positive(what string, vals ...int) error {
 	return nil
 }
 
-// mmGeom launches one warp per matrix row, mmWarps rows per block.
-func mmGeom(rows int) (launchGeom, error) {
+// mmGeom launches t.Warps warps per block, each on t.VecRows consecutive
+// rows for a GEMV and one row for a GEMM (batched).
+func mmGeom(rows int, t mmTuning, batched bool) (launchGeom, error) {
 	if err := positive("matrix product", rows); err != nil {
 		return launchGeom{}, err
 	}
-	return geom1("matrix product", ceilDiv(rows, mmWarps), 32*mmWarps)
+	return geom1("matrix product", ceilDiv(rows, t.Warps*t.rowsPerWarp(batched)), 32*t.Warps)
+}
+
+// rowsPerWarp returns the rows one warp of a GEMV or GEMM kernel computes.
+func (t mmTuning) rowsPerWarp(batched bool) int {
+	if batched {
+		return 1
+	}
+	return t.VecRows
 }
 
 // q8Geom launches one warp per group of 32 activations.

@@ -9,16 +9,22 @@ import (
 )
 
 func TestMatrixGeometryCoversEveryRow(t *testing.T) {
-	for _, rows := range []int{1, 3, 4, 5, 576, 49152, 32768} {
-		g, err := mmGeom(rows)
-		require.NoError(t, err)
-		require.Equal(t, [3]uint32{32 * mmWarps, 1, 1}, g.block)
-		warps := int(g.grid[0]) * mmWarps
-		require.GreaterOrEqual(t, warps, rows, "one warp per row")
-		require.Less(t, warps-rows, mmWarps, "no block without a row")
-		require.Zero(t, g.shared)
+	for _, tune := range []mmTuning{defaultTuning(), {Warps: 8, Unroll: 2, VecRows: 1}, {Warps: 2, Unroll: 8, VecRows: 3}} {
+		for _, batched := range []bool{false, true} {
+			perBlock := tune.Warps * tune.rowsPerWarp(batched)
+			for _, rows := range []int{1, 3, 4, 5, 576, 49152, 32768} {
+				g, err := mmGeom(rows, tune, batched)
+				require.NoError(t, err)
+				require.Equal(t, [3]uint32{uint32(32 * tune.Warps), 1, 1}, g.block)
+				covered := int(g.grid[0]) * perBlock
+				require.GreaterOrEqual(t, covered, rows, "%s batched=%v: every row has a warp", tune, batched)
+				require.Less(t, covered-rows, perBlock, "%s batched=%v: no block without a row", tune, batched)
+				require.Zero(t, g.shared)
+			}
+		}
 	}
-	_, err := mmGeom(0)
+	require.Equal(t, 1, defaultTuning().rowsPerWarp(true), "a GEMM warp takes one row")
+	_, err := mmGeom(0, defaultTuning(), false)
 	require.ErrorContains(t, err, "size 0")
 }
 

@@ -408,17 +408,22 @@ func benchMatMul(b *testing.B, d *Device, dm *Matrix, q *Q8Buffer, vectors int, 
 
 // benchSetup uploads a random matrix and activations for a benchmark.
 func benchSetup(b *testing.B, d *Device, rng *rand.Rand, f quant.Format, rows, cols, vectors int) (*Matrix, *Q8Buffer, *Buffer) {
-	m := randomMatrix(b, rng, f, rows, cols)
-	dm, err := d.Upload(m)
-	require.NoError(b, err)
-	q, err := d.NewQ8Buffer(cols, vectors)
-	require.NoError(b, err)
 	xs := make([]*quant.Q8, vectors)
 	for i := range xs {
 		xs[i] = randomQ8(b, rng, cols, 1)
 	}
+	return uploadProduct(b, d, randomMatrix(b, rng, f, rows, cols), xs)
+}
+
+// uploadProduct copies a matrix and activation vectors to d and allocates
+// the product's output.
+func uploadProduct(b *testing.B, d *Device, m *kernels.Matrix, xs []*quant.Q8) (*Matrix, *Q8Buffer, *Buffer) {
+	dm, err := d.Upload(m)
+	require.NoError(b, err)
+	q, err := d.NewQ8Buffer(m.Cols, len(xs))
+	require.NoError(b, err)
 	require.NoError(b, q.Write(xs))
-	out, err := d.Alloc(4 * rows * vectors)
+	out, err := d.Alloc(4 * m.Rows * len(xs))
 	require.NoError(b, err)
 	return dm, q, out
 }

@@ -133,7 +133,7 @@ func rowTolerance(groups int, mag float64) float64 {
 // emulation, bit for bit when exact, and against quant.DotRef within
 // rowTolerance. Rows are checked in parallel; it reports the first few
 // mismatches and how many there were.
-func checkProduct(t *testing.T, m *kernels.Matrix, xs []*quant.Q8, out []float32, exact bool) {
+func checkProduct(t testing.TB, m *kernels.Matrix, xs []*quant.Q8, out []float32, exact bool) {
 	t.Helper()
 	require.Len(t, out, len(xs)*m.Rows)
 	var (

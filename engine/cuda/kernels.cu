@@ -25,6 +25,12 @@
 #ifndef MM_UNROLL
 #error "MM_UNROLL (groups per lane loaded before use) must be defined by the host"
 #endif
+#ifndef MV_ROWS
+#error "MV_ROWS (rows per warp of the GEMV kernels) must be defined by the host"
+#endif
+#ifndef MM_STREAM
+#error "MM_STREAM (1: weights read past L1) must be defined by the host"
+#endif
 #ifndef MM_MAX_TOKENS
 #error "MM_MAX_TOKENS (activation vectors per GEMM launch) must be defined by the host"
 #endif
@@ -72,6 +78,37 @@ __device__ __forceinline__ int dp4a_us(u32 a, int b, int c) {
     return d;
 }
 
+// ld_w4, ld_w2 and ld_w1 load 16, 8 and 4 bytes of weights. With
+// MM_STREAM on sm_70 and later the loads skip L1 (each weight byte is read
+// once per product), so L1 keeps the activation vector every row reads.
+#if MM_STREAM && __CUDA_ARCH__ >= 700
+#define MM_LD_W "ld.global.nc.L1::no_allocate"
+#else
+#define MM_LD_W "ld.global"
+#endif
+__device__ __forceinline__ uint4 ld_w4(const u8* p) {
+    uint4 v;
+    asm(MM_LD_W ".v4.u32 {%0, %1, %2, %3}, [%4];" : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "l"(p));
+    return v;
+}
+__device__ __forceinline__ uint2 ld_w2(const u8* p) {
+    uint2 v;
+    asm(MM_LD_W ".v2.u32 {%0, %1}, [%2];" : "=r"(v.x), "=r"(v.y) : "l"(p));
+    return v;
+}
+__device__ __forceinline__ u32 ld_w1(const u8* p) {
+    u32 v;
+    asm(MM_LD_W ".u32 %0, [%1];" : "=r"(v) : "l"(p));
+    return v;
+}
+
+// ld_b loads one byte of weights (a group's scale or offset code) as ld_w does.
+__device__ __forceinline__ u32 ld_b(const u8* p) {
+    unsigned short v;
+    asm(MM_LD_W ".u8 %0, [%1];" : "=h"(v) : "l"(p));
+    return v;
+}
+
 // load_codes reads one group's code bytes as little-endian words with the
 // widest load the row alignment allows: ALIGN is 16 (uint4), 8 (uint2),
 // 4 (u32) or 1 (bytes).
@@ -80,22 +117,22 @@ __device__ __forceinline__ void load_codes(const u8* __restrict__ p, u32 (&c)[WO
     if (ALIGN >= 16 && WORDS % 4 == 0) {
 #pragma unroll
         for (int i = 0; i < WORDS / 4; i++) {
-            const uint4 v = ((const uint4*)p)[i];
+            const uint4 v = ld_w4(p + 16 * i);
             c[4 * i] = v.x; c[4 * i + 1] = v.y; c[4 * i + 2] = v.z; c[4 * i + 3] = v.w;
         }
     } else if (ALIGN >= 8 && WORDS % 2 == 0) {
 #pragma unroll
         for (int i = 0; i < WORDS / 2; i++) {
-            const uint2 v = ((const uint2*)p)[i];
+            const uint2 v = ld_w2(p + 8 * i);
             c[2 * i] = v.x; c[2 * i + 1] = v.y;
         }
     } else if (ALIGN >= 4) {
 #pragma unroll
-        for (int i = 0; i < WORDS; i++) c[i] = ((const u32*)p)[i];
+        for (int i = 0; i < WORDS; i++) c[i] = ld_w1(p + 4 * i);
     } else {
 #pragma unroll
         for (int i = 0; i < WORDS; i++)
-            c[i] = (u32)p[4 * i] | (u32)p[4 * i + 1] << 8 | (u32)p[4 * i + 2] << 16 | (u32)p[4 * i + 3] << 24;
+            c[i] = ld_b(p + 4 * i) | ld_b(p + 4 * i + 1) << 8 | ld_b(p + 4 * i + 2) << 16 | ld_b(p + 4 * i + 3) << 24;
     }
 }
 
@@ -146,71 +183,87 @@ template <> struct GroupDot<FMT_INT8> {
 };
 
 // mm_rows computes out[t*ldo + row] = sum_i W[row][i] * x_t[i] for ntok
-// activation vectors (T is 1 for GEMV and MM_MAX_TOKENS for GEMM), one
-// warp per row, MM_WARPS rows per block. Lane l handles groups l, l+32, ...,
-// loading MM_UNROLL groups' codes before using any, so each lane keeps
-// several independent loads in flight; consecutive lanes read consecutive
-// groups, so a warp's loads are contiguous.
+// activation vectors (T is 1 for GEMV and MM_MAX_TOKENS for GEMM), R
+// consecutive rows per warp (MV_ROWS for GEMV, 1 for GEMM), MM_WARPS warps
+// per block. Lane l handles groups l, l+32, ... of each of its rows,
+// loading MM_UNROLL groups' codes of all R rows before using any, so each
+// lane keeps R*MM_UNROLL independent loads in flight and reads each
+// activation group once for R rows; consecutive lanes read consecutive
+// groups, so a warp's loads are contiguous. R changes only which loads are
+// in flight: each row's sum is added in the same order for any R.
 //
 // Activations: xq holds ntok vectors of cols int8 codes; xd and xs hold
 // ntok vectors of cols/32 group scales and sums.
-template <int FMT, int ALIGN, int T>
+template <int FMT, int ALIGN, int T, int R>
 __device__ __forceinline__ void mm_rows(const u8* __restrict__ w, int rows, int cols, int row_bytes,
                                         const i8* __restrict__ xq, const float* __restrict__ xd,
                                         const float* __restrict__ xs, int ntok, float* __restrict__ out, int ldo) {
     enum { WORDS = Fmt<FMT>::CODE_BYTES / 4 };
     const int lane = threadIdx.x & 31;
-    const int row = blockIdx.x * MM_WARPS + (threadIdx.x >> 5);
-    if (row >= rows) return; // the whole warp: row is the same for its lanes
+    const int row0 = (blockIdx.x * MM_WARPS + (threadIdx.x >> 5)) * R;
+    if (row0 >= rows) return; // the whole warp: row0 is the same for its lanes
     const int groups = cols >> 5;
-    const u8* rw = w + (size_t)row * row_bytes;
-    const u8* scales = rw + (size_t)groups * Fmt<FMT>::CODE_BYTES;
-    const u8* offsets = scales + groups;
-
-    float acc[T];
+    // Rows past the end repeat the last row's loads and are not stored.
+    const u8* rw[R];
 #pragma unroll
-    for (int t = 0; t < T; t++) acc[t] = 0.0f;
+    for (int r = 0; r < R; r++) rw[r] = w + (size_t)min(row0 + r, rows - 1) * row_bytes;
+    const size_t scale_at = (size_t)groups * Fmt<FMT>::CODE_BYTES;
+
+    float acc[R][T];
+#pragma unroll
+    for (int r = 0; r < R; r++)
+#pragma unroll
+        for (int t = 0; t < T; t++) acc[r][t] = 0.0f;
 
     for (int g0 = lane; g0 < groups; g0 += 32 * MM_UNROLL) {
-        u32 c[MM_UNROLL][WORDS];
-        u32 sc[MM_UNROLL];
-        int of[MM_UNROLL];
+        u32 c[MM_UNROLL][R][WORDS];
+        u32 sc[MM_UNROLL][R];
+        int of[MM_UNROLL][R];
 #pragma unroll
         for (int u = 0; u < MM_UNROLL; u++) {
             const int g = g0 + 32 * u;
             if (g < groups) {
-                load_codes<ALIGN, WORDS>(rw + (size_t)g * Fmt<FMT>::CODE_BYTES, c[u]);
-                sc[u] = scales[g];
-                of[u] = FMT == FMT_INT8 ? 0 : (int)(i8)offsets[g];
+#pragma unroll
+                for (int r = 0; r < R; r++) {
+                    load_codes<ALIGN, WORDS>(rw[r] + (size_t)g * Fmt<FMT>::CODE_BYTES, c[u][r]);
+                    sc[u][r] = ld_b(rw[r] + scale_at + g);
+                    of[u][r] = FMT == FMT_INT8 ? 0 : (int)(i8)ld_b(rw[r] + scale_at + groups + g);
+                }
             }
         }
 #pragma unroll
         for (int u = 0; u < MM_UNROLL; u++) {
             const int g = g0 + 32 * u;
             if (g < groups) {
-                const float d = scale_of(sc[u]);
-                const float o = offset_of<FMT>(of[u]);
 #pragma unroll
                 for (int t = 0; t < T; t++) {
                     if (T > 1 && t >= ntok) break;
                     const int4* ap = (const int4*)(xq + (size_t)t * cols + (size_t)g * 32);
                     const int4 a0 = ap[0], a1 = ap[1];
                     const int a[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
-                    const int isum = GroupDot<FMT>::dot(c[u], a);
                     const float gd = xd[(size_t)t * groups + g];
                     const float gs = xs[(size_t)t * groups + g];
-                    acc[t] = acc[t] + d * (gd * (float)isum + o * gs);
+#pragma unroll
+                    for (int r = 0; r < R; r++) {
+                        const float d = scale_of(sc[u][r]);
+                        const float o = offset_of<FMT>(of[u][r]);
+                        const int isum = GroupDot<FMT>::dot(c[u][r], a);
+                        acc[r][t] = acc[r][t] + d * (gd * (float)isum + o * gs);
+                    }
                 }
             }
         }
     }
 #pragma unroll
-    for (int t = 0; t < T; t++) {
-        if (T > 1 && t >= ntok) break;
-        float v = acc[t];
+    for (int r = 0; r < R; r++) {
 #pragma unroll
-        for (int off = 16; off > 0; off >>= 1) v = v + __shfl_xor_sync(FULL_MASK, v, off);
-        if (lane == 0) out[(size_t)t * ldo + row] = v;
+        for (int t = 0; t < T; t++) {
+            if (T > 1 && t >= ntok) break;
+            float v = acc[r][t];
+#pragma unroll
+            for (int off = 16; off > 0; off >>= 1) v = v + __shfl_xor_sync(FULL_MASK, v, off);
+            if (lane == 0 && row0 + r < rows) out[(size_t)t * ldo + row0 + r] = v;
+        }
     }
 }
 
@@ -222,27 +275,27 @@ __device__ __forceinline__ void mm_rows(const u8* __restrict__ w, int rows, int 
 
 // One matrix-vector kernel per format and code alignment (the largest power
 // of two, at most the group's code size or 16, dividing the row size).
-extern "C" __global__ void MM_BOUNDS gemv_int2_a8(MM_PARAMS) { mm_rows<FMT_INT2, 8, 1>(MM_ARGS); }
-extern "C" __global__ void MM_BOUNDS gemv_int2_a4(MM_PARAMS) { mm_rows<FMT_INT2, 4, 1>(MM_ARGS); }
-extern "C" __global__ void MM_BOUNDS gemv_int2_a1(MM_PARAMS) { mm_rows<FMT_INT2, 1, 1>(MM_ARGS); }
-extern "C" __global__ void MM_BOUNDS gemv_int4_a16(MM_PARAMS) { mm_rows<FMT_INT4, 16, 1>(MM_ARGS); }
-extern "C" __global__ void MM_BOUNDS gemv_int4_a4(MM_PARAMS) { mm_rows<FMT_INT4, 4, 1>(MM_ARGS); }
-extern "C" __global__ void MM_BOUNDS gemv_int4_a1(MM_PARAMS) { mm_rows<FMT_INT4, 1, 1>(MM_ARGS); }
-extern "C" __global__ void MM_BOUNDS gemv_int8_a16(MM_PARAMS) { mm_rows<FMT_INT8, 16, 1>(MM_ARGS); }
-extern "C" __global__ void MM_BOUNDS gemv_int8_a4(MM_PARAMS) { mm_rows<FMT_INT8, 4, 1>(MM_ARGS); }
-extern "C" __global__ void MM_BOUNDS gemv_int8_a1(MM_PARAMS) { mm_rows<FMT_INT8, 1, 1>(MM_ARGS); }
+extern "C" __global__ void MM_BOUNDS gemv_int2_a8(MM_PARAMS) { mm_rows<FMT_INT2, 8, 1, MV_ROWS>(MM_ARGS); }
+extern "C" __global__ void MM_BOUNDS gemv_int2_a4(MM_PARAMS) { mm_rows<FMT_INT2, 4, 1, MV_ROWS>(MM_ARGS); }
+extern "C" __global__ void MM_BOUNDS gemv_int2_a1(MM_PARAMS) { mm_rows<FMT_INT2, 1, 1, MV_ROWS>(MM_ARGS); }
+extern "C" __global__ void MM_BOUNDS gemv_int4_a16(MM_PARAMS) { mm_rows<FMT_INT4, 16, 1, MV_ROWS>(MM_ARGS); }
+extern "C" __global__ void MM_BOUNDS gemv_int4_a4(MM_PARAMS) { mm_rows<FMT_INT4, 4, 1, MV_ROWS>(MM_ARGS); }
+extern "C" __global__ void MM_BOUNDS gemv_int4_a1(MM_PARAMS) { mm_rows<FMT_INT4, 1, 1, MV_ROWS>(MM_ARGS); }
+extern "C" __global__ void MM_BOUNDS gemv_int8_a16(MM_PARAMS) { mm_rows<FMT_INT8, 16, 1, MV_ROWS>(MM_ARGS); }
+extern "C" __global__ void MM_BOUNDS gemv_int8_a4(MM_PARAMS) { mm_rows<FMT_INT8, 4, 1, MV_ROWS>(MM_ARGS); }
+extern "C" __global__ void MM_BOUNDS gemv_int8_a1(MM_PARAMS) { mm_rows<FMT_INT8, 1, 1, MV_ROWS>(MM_ARGS); }
 
 // Small-batch products: up to MM_MAX_TOKENS activation vectors per launch,
 // each weight group loaded once for all of them.
-extern "C" __global__ void MM_BOUNDS gemm_int2_a8(MM_PARAMS) { mm_rows<FMT_INT2, 8, MM_MAX_TOKENS>(MM_ARGS); }
-extern "C" __global__ void MM_BOUNDS gemm_int2_a4(MM_PARAMS) { mm_rows<FMT_INT2, 4, MM_MAX_TOKENS>(MM_ARGS); }
-extern "C" __global__ void MM_BOUNDS gemm_int2_a1(MM_PARAMS) { mm_rows<FMT_INT2, 1, MM_MAX_TOKENS>(MM_ARGS); }
-extern "C" __global__ void MM_BOUNDS gemm_int4_a16(MM_PARAMS) { mm_rows<FMT_INT4, 16, MM_MAX_TOKENS>(MM_ARGS); }
-extern "C" __global__ void MM_BOUNDS gemm_int4_a4(MM_PARAMS) { mm_rows<FMT_INT4, 4, MM_MAX_TOKENS>(MM_ARGS); }
-extern "C" __global__ void MM_BOUNDS gemm_int4_a1(MM_PARAMS) { mm_rows<FMT_INT4, 1, MM_MAX_TOKENS>(MM_ARGS); }
-extern "C" __global__ void MM_BOUNDS gemm_int8_a16(MM_PARAMS) { mm_rows<FMT_INT8, 16, MM_MAX_TOKENS>(MM_ARGS); }
-extern "C" __global__ void MM_BOUNDS gemm_int8_a4(MM_PARAMS) { mm_rows<FMT_INT8, 4, MM_MAX_TOKENS>(MM_ARGS); }
-extern "C" __global__ void MM_BOUNDS gemm_int8_a1(MM_PARAMS) { mm_rows<FMT_INT8, 1, MM_MAX_TOKENS>(MM_ARGS); }
+extern "C" __global__ void MM_BOUNDS gemm_int2_a8(MM_PARAMS) { mm_rows<FMT_INT2, 8, MM_MAX_TOKENS, 1>(MM_ARGS); }
+extern "C" __global__ void MM_BOUNDS gemm_int2_a4(MM_PARAMS) { mm_rows<FMT_INT2, 4, MM_MAX_TOKENS, 1>(MM_ARGS); }
+extern "C" __global__ void MM_BOUNDS gemm_int2_a1(MM_PARAMS) { mm_rows<FMT_INT2, 1, MM_MAX_TOKENS, 1>(MM_ARGS); }
+extern "C" __global__ void MM_BOUNDS gemm_int4_a16(MM_PARAMS) { mm_rows<FMT_INT4, 16, MM_MAX_TOKENS, 1>(MM_ARGS); }
+extern "C" __global__ void MM_BOUNDS gemm_int4_a4(MM_PARAMS) { mm_rows<FMT_INT4, 4, MM_MAX_TOKENS, 1>(MM_ARGS); }
+extern "C" __global__ void MM_BOUNDS gemm_int4_a1(MM_PARAMS) { mm_rows<FMT_INT4, 1, MM_MAX_TOKENS, 1>(MM_ARGS); }
+extern "C" __global__ void MM_BOUNDS gemm_int8_a16(MM_PARAMS) { mm_rows<FMT_INT8, 16, MM_MAX_TOKENS, 1>(MM_ARGS); }
+extern "C" __global__ void MM_BOUNDS gemm_int8_a4(MM_PARAMS) { mm_rows<FMT_INT8, 4, MM_MAX_TOKENS, 1>(MM_ARGS); }
+extern "C" __global__ void MM_BOUNDS gemm_int8_a1(MM_PARAMS) { mm_rows<FMT_INT8, 1, MM_MAX_TOKENS, 1>(MM_ARGS); }
 
 // Block reductions. Every warp reduces the per-warp partials itself, so all
 // threads return the total; blockDim.x must be a multiple of 32.

@@ -12,7 +12,9 @@ import (
 // fakeDevice has no driver (it is marked closed, so nothing reaches one)
 // and buffers at made-up device addresses: the launch builders check and
 // pack arguments against it without a GPU.
-func fakeDevice() *Device { return &Device{Name: "fake", MaxSharedPerBlock: 48 << 10, closed: true} }
+func fakeDevice() *Device {
+	return &Device{Name: "fake", MaxSharedPerBlock: 48 << 10, closed: true, tune: defaultTuning()}
+}
 
 func fakeBuffer(d *Device, addr devicePtr, size int) *Buffer {
 	return &Buffer{dev: d, ptr: addr, size: size}
@@ -62,7 +64,9 @@ func TestMatMulLaunches(t *testing.T) {
 					require.Equal(t, uint64(0x200000+lay.s+4*first*cols/32), argValue(t, l, "xs"), name)
 					require.Equal(t, uint64(0x300000+4*first*rows), argValue(t, l, "out"), name)
 					require.Equal(t, []int{rows, cols, rb, rows}, []int{argInt(t, l, "rows"), argInt(t, l, "cols"), argInt(t, l, "row_bytes"), argInt(t, l, "ldo")}, name)
-					require.Equal(t, [3]uint32{2, 1, 1}, l.geom.grid, "two blocks of %d rows for 5 rows", mmWarps)
+					wantGeom, err := mmGeom(rows, d.tune, vectors > 1)
+					require.NoError(t, err)
+					require.Equal(t, wantGeom, l.geom, name)
 					first += count
 				}
 				require.Equal(t, vectors, first, name)

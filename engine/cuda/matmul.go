@@ -171,7 +171,7 @@ func (d *Device) matMulLaunches(m *Matrix, x *Q8Buffer, vectors int, out *Buffer
 	if err := d.floats("tensor "+m.Name+" output", out, vectors*m.Rows); err != nil {
 		return nil, err
 	}
-	g, err := mmGeom(m.Rows)
+	g, err := mmGeom(m.Rows, d.tune, vectors > 1)
 	if err != nil {
 		return nil, fmt.Errorf("cuda: tensor %s: %w", m.Name, err)
 	}

@@ -53,7 +53,7 @@ func (d *Device) compile() (*module, error) {
 	if err != nil {
 		return nil, err
 	}
-	image, err := nv.compile(kernelSource, kernelFile, compileOptions(arch, false), false)
+	image, err := nv.compile(kernelSource, kernelFile, compileOptions(arch, false, d.tune), false)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +63,7 @@ func (d *Device) compile() (*module, error) {
 	if errors.As(err, &de) && de.Code == resultUnsupportedPTXVersion && arch == 10*d.Major+d.Minor && nv.canCUBIN() {
 		// The driver is older than NVRTC and cannot JIT its PTX; a cubin
 		// for the device itself needs no JIT.
-		bin, cerr := nv.compile(kernelSource, kernelFile, compileOptions(arch, true), true)
+		bin, cerr := nv.compile(kernelSource, kernelFile, compileOptions(arch, true, d.tune), true)
 		if cerr != nil {
 			return nil, fmt.Errorf("%w; compiling a cubin instead failed: %w", err, cerr)
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -22,10 +23,16 @@ func TestNVRTCCompilesKernels(t *testing.T) {
 	require.NoError(t, err)
 	archs := nv.supportedArchs()
 	t.Logf("NVRTC %s from %s, architectures %v", nv.versionString(), nv.lib.name, archs)
-	for _, cc := range [][2]int{{6, 1}, {9, 0}} {
+	// The oldest architecture this NVRTC targets (6.1, the kernels' floor,
+	// until NVRTC 12; 7.5 from NVRTC 13) and Hopper.
+	lowest := 61
+	if len(archs) > 0 {
+		lowest = max(lowest, slices.Min(archs))
+	}
+	for _, cc := range [][2]int{{lowest / 10, lowest % 10}, {9, 0}} {
 		arch, err := chooseArch(cc[0], cc[1], archs)
 		require.NoError(t, err)
-		ptx, err := nv.compile(kernelSource, kernelFile, compileOptions(arch, false), false)
+		ptx, err := nv.compile(kernelSource, kernelFile, compileOptions(arch, false, defaultTuning()), false)
 		require.NoError(t, err, "compute_%d", arch)
 		require.Zero(t, ptx[len(ptx)-1], "PTX is NUL-terminated for cuModuleLoadData")
 		text := strings.TrimRight(string(ptx), "\x00")
@@ -40,13 +47,21 @@ func TestNVRTCCompilesKernels(t *testing.T) {
 		require.Contains(t, text, "dp4a.s32.s32")
 		require.Contains(t, text, "dp4a.u32.s32")
 		require.NotContains(t, text, "fma.rn.f32", "--fmad=false leaves no contracted float multiply-adds")
+		if arch >= 70 {
+			require.Contains(t, text, "ld.global.nc.L1::no_allocate", "streamed weights skip L1 from sm_70")
+		} else {
+			require.NotContains(t, text, "L1::no_allocate", "sm_%d has no L1 eviction hints", arch)
+		}
 	}
+	plain, err := nv.compile(kernelSource, kernelFile, compileOptions(90, false, mmTuning{Warps: 8, Unroll: 2, VecRows: 1}), false)
+	require.NoError(t, err, "a tuning without streaming and one row per warp")
+	require.NotContains(t, string(plain), "L1::no_allocate")
 	if !nv.canCUBIN() {
 		t.Logf("NVRTC %s cannot produce cubins", nv.versionString())
 		return
 	}
 	// The fallback for drivers older than NVRTC: a cubin for the device.
-	bin, err := nv.compile(kernelSource, kernelFile, compileOptions(90, true), true)
+	bin, err := nv.compile(kernelSource, kernelFile, compileOptions(90, true, defaultTuning()), true)
 	require.NoError(t, err)
 	require.Equal(t, "\x7fELF", string(bin[:4]), "a cubin is an ELF image")
 }

@@ -87,12 +87,13 @@ func TestSourceDefinesEveryLaunchedKernel(t *testing.T) {
 // TestCompileOptionsDefineRequiredMacros: every constant the source
 // requires from the host (#ifndef X / #error) is passed as -DX=.
 func TestCompileOptionsDefineRequiredMacros(t *testing.T) {
-	require.Contains(t, compileOptions(90, true), "--gpu-architecture=sm_90")
-	opts := compileOptions(90, false)
+	require.Contains(t, compileOptions(90, true, defaultTuning()), "--gpu-architecture=sm_90")
+	opts := compileOptions(90, false, mmTuning{Warps: 8, Unroll: 2, VecRows: 3, Stream: true})
+	require.Subset(t, opts, []string{"-DMM_WARPS=8", "-DMM_UNROLL=2", "-DMV_ROWS=3", "-DMM_STREAM=1"})
 	require.Contains(t, opts, "--gpu-architecture=compute_90")
 	require.Contains(t, opts, "--fmad=false", "the emulated order assumes no FMA contraction")
 	required := regexp.MustCompile(`#ifndef (\w+)\s*\n#error`).FindAllStringSubmatch(kernelSource, -1)
-	require.Len(t, required, 4)
+	require.Len(t, required, 6)
 	for _, m := range required {
 		found := slices.ContainsFunc(opts, func(o string) bool { return strings.HasPrefix(o, "-D"+m[1]+"=") })
 		require.True(t, found, "no -D%s= among %v", m[1], opts)

@@ -31,7 +31,7 @@ func TestUploadRefusesUnsupportedWeights(t *testing.T) {
 // gpuTestDevice opens the first CUDA device with its kernels compiled, or
 // skips saying why (fails instead under MMLLM_CUDA_REQUIRE=1, as
 // scripts/gpu-check.sh runs it).
-func gpuTestDevice(t *testing.T) *cuda.Device {
+func gpuTestDevice(t testing.TB) *cuda.Device {
 	t.Helper()
 	d, err := cuda.Open()
 	if err == nil {
