@@ -3,6 +3,7 @@ package cuda
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"unsafe"
 )
@@ -45,6 +46,13 @@ type driver struct {
 	cuMemAlloc, cuMemFree, cuMemcpyHtoD, cuMemcpyDtoH, cuLaunchKernel, cuEventCreate,
 	cuEventRecord, cuEventSynchronize, cuEventElapsedTime, cuEventDestroy,
 	cuGetErrorName, cuGetErrorString uintptr
+
+	// The graph API (CUDA 11.4 and later), optional: without it Graph.Run
+	// launches one kernel at a time. addKernelNode and execSetParams are
+	// the _v2 functions where the driver has them, else the first ones;
+	// both read kernelNodeParams (the first ones its leading fields).
+	cuGraphCreate, cuGraphAddKernelNode, cuGraphInstantiateWithFlags, cuGraphLaunch,
+	cuGraphExecKernelNodeSetParams, cuGraphExecDestroy, cuGraphDestroy uintptr
 }
 
 func (dr *driver) symbols() symbolTable {
@@ -96,8 +104,39 @@ func loadDriver() (*driver, error) {
 		return nil, err
 	}
 	dr.version = int(v)
+	dr.resolveGraphs(lib.symbol)
 	return dr, nil
 }
+
+// resolveGraphs looks up the graph API, leaving it unset (hasGraphs false)
+// unless every function is found.
+func (dr *driver) resolveGraphs(lookup func(string) (uintptr, error)) {
+	find := func(names ...string) uintptr {
+		for _, n := range names {
+			if p, err := lookup(n); err == nil && p != 0 {
+				return p
+			}
+		}
+		return 0
+	}
+	fns := []uintptr{
+		find("cuGraphCreate"),
+		find("cuGraphAddKernelNode_v2", "cuGraphAddKernelNode"),
+		find("cuGraphInstantiateWithFlags"),
+		find("cuGraphLaunch"),
+		find("cuGraphExecKernelNodeSetParams_v2", "cuGraphExecKernelNodeSetParams"),
+		find("cuGraphExecDestroy"),
+		find("cuGraphDestroy"),
+	}
+	if slices.Contains(fns, 0) {
+		return
+	}
+	dr.cuGraphCreate, dr.cuGraphAddKernelNode, dr.cuGraphInstantiateWithFlags, dr.cuGraphLaunch,
+		dr.cuGraphExecKernelNodeSetParams, dr.cuGraphExecDestroy, dr.cuGraphDestroy = fns[0], fns[1], fns[2], fns[3], fns[4], fns[5], fns[6]
+}
+
+// hasGraphs reports whether the driver has the graph API.
+func (dr *driver) hasGraphs() bool { return dr.cuGraphDestroy != 0 }
 
 // check turns a driver status into an error naming the call.
 func (dr *driver) check(op string, r uintptr) error {
@@ -259,4 +298,68 @@ func (dr *driver) eventElapsed(start, end uintptr) (float32, error) {
 
 func (dr *driver) eventDestroy(ev uintptr) error {
 	return dr.check("cuEventDestroy", ccall(dr.cuEventDestroy, ev))
+}
+
+// kernelNodeParams is CUDA_KERNEL_NODE_PARAMS_v2 (cuda.h): the first
+// version's fields (func through extra) then kern and ctx, zero here (the
+// function, in the current context).
+type kernelNodeParams struct {
+	fn           uintptr
+	grid, block  [3]uint32
+	shared       uint32
+	kernelParams unsafe.Pointer
+	extra        uintptr
+	kern, ctx    uintptr
+}
+
+func nodeParams(f uintptr, l launch) kernelNodeParams {
+	return kernelNodeParams{fn: f, grid: l.geom.grid, block: l.geom.block, shared: l.geom.shared, kernelParams: l.params}
+}
+
+func (dr *driver) graphCreate() (uintptr, error) {
+	var g uintptr
+	err := dr.check("cuGraphCreate", ccall(dr.cuGraphCreate, uintptr(unsafe.Pointer(&g)), 0))
+	return g, err
+}
+
+// graphAddKernelNode adds a kernel node after dep (none when 0); the
+// driver copies the arguments' values.
+func (dr *driver) graphAddKernelNode(graph, dep, f uintptr, l launch) (uintptr, error) {
+	p := nodeParams(f, l)
+	var node uintptr
+	deps, n := uintptr(0), uintptr(0)
+	if dep != 0 {
+		deps, n = uintptr(unsafe.Pointer(&dep)), 1
+	}
+	r := ccall(dr.cuGraphAddKernelNode, uintptr(unsafe.Pointer(&node)), graph, deps, n, uintptr(unsafe.Pointer(&p)))
+	runtime.KeepAlive(l.args)
+	return node, dr.check("cuGraphAddKernelNode("+l.kernel+")", r)
+}
+
+func (dr *driver) graphInstantiate(graph uintptr) (uintptr, error) {
+	var exec uintptr
+	err := dr.check("cuGraphInstantiateWithFlags", ccall(dr.cuGraphInstantiateWithFlags, uintptr(unsafe.Pointer(&exec)), graph, 0))
+	return exec, err
+}
+
+// graphExecSetParams gives an instantiated graph's kernel node new
+// arguments and geometry.
+func (dr *driver) graphExecSetParams(exec, node, f uintptr, l launch) error {
+	p := nodeParams(f, l)
+	r := ccall(dr.cuGraphExecKernelNodeSetParams, exec, node, uintptr(unsafe.Pointer(&p)))
+	runtime.KeepAlive(l.args)
+	return dr.check("cuGraphExecKernelNodeSetParams("+l.kernel+")", r)
+}
+
+// graphLaunch launches an instantiated graph on the default stream.
+func (dr *driver) graphLaunch(exec uintptr) error {
+	return dr.check("cuGraphLaunch", ccall(dr.cuGraphLaunch, exec, 0))
+}
+
+func (dr *driver) graphExecDestroy(exec uintptr) error {
+	return dr.check("cuGraphExecDestroy", ccall(dr.cuGraphExecDestroy, exec))
+}
+
+func (dr *driver) graphDestroy(graph uintptr) error {
+	return dr.check("cuGraphDestroy", ccall(dr.cuGraphDestroy, graph))
 }

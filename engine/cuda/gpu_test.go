@@ -467,3 +467,42 @@ func BenchmarkGPUGEMM(b *testing.B) {
 		}
 	}
 }
+
+// TestGPUGraph runs batches as a graph and kernel by kernel on copies of
+// the same data: the results are equal bit for bit, a repeated batch
+// updates no node, a new position updates only the rope node, and other
+// kernels rebuild the graph.
+func TestGPUGraph(t *testing.T) {
+	d := testDevice(t)
+	rng := rand.New(rand.NewPCG(59, 60))
+	const heads, headDim = 3, 64
+	r, err := d.NewRope(headDim, headDim, 10000, false)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, r.Free()) })
+	x, y := randomFloats(rng, heads*headDim, 2), randomFloats(rng, heads*headDim, 1)
+	gx, dx, yb := allocFloats(t, d, x), allocFloats(t, d, x), allocFloats(t, d, y)
+	batch := func(buf *Buffer, pos int, norm bool) *Batch {
+		b := d.NewBatch()
+		b.ApplyRope(r, buf, 1, heads, pos)
+		b.Add(buf, buf, yb, len(x))
+		if norm {
+			b.RMSNorm(buf, buf, yb, heads, headDim, 1e-5)
+		}
+		require.NoError(t, b.Err())
+		return b
+	}
+	g := d.NewGraph()
+	t.Cleanup(func() { require.NoError(t, g.Close()) })
+	for step, c := range []struct {
+		pos     int
+		norm    bool
+		updated int
+	}{{5, true, 3}, {5, true, 0}, {6, true, 1}, {40, true, 1}, {40, false, 2}, {41, false, 1}} {
+		require.NoError(t, g.Run(batch(gx, c.pos, c.norm)))
+		require.NoError(t, batch(dx, c.pos, c.norm).Run())
+		require.Equal(t, readFloats(t, dx, len(x)), readFloats(t, gx, len(x)), "step %d", step)
+		if d.drv.hasGraphs() { // else the batches ran kernel by kernel
+			require.Equal(t, c.updated, g.updated, "step %d: nodes built or updated", step)
+		}
+	}
+}

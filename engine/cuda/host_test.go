@@ -70,6 +70,13 @@ func TestResolveReportsEveryMissingSymbol(t *testing.T) {
 		next += 16
 		return next, nil
 	}, dr.symbols()))
+	dr.resolveGraphs(func(name string) (uintptr, error) {
+		require.False(t, names[name], "symbol %s listed twice", name)
+		names[name] = true
+		next += 16
+		return next, nil
+	})
+	require.True(t, dr.hasGraphs())
 	v := reflect.ValueOf(dr)
 	for i := range v.NumField() {
 		if f := v.Type().Field(i); f.Type.Kind() == reflect.Uintptr {

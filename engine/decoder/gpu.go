@@ -173,6 +173,10 @@ type GPUState struct {
 	logits       *cuda.Buffer   // Vocab floats
 	qDim, qFFN   *cuda.Q8Buffer // quantized activations
 	host         []float32      // one embedding row, decoded on the host
+	// graphs replay a position's kernels without (0) and with (1) logits;
+	// direct launches them one by one instead (for comparison in tests).
+	graphs [2]*cuda.Graph
+	direct bool
 }
 
 // NewState allocates a sequence of up to ctxLen positions on the device.
@@ -226,6 +230,12 @@ func (s *GPUState) Reset() { s.Pos = 0 }
 // Close frees the state's device memory.
 func (s *GPUState) Close() error {
 	var errs []error
+	for i, g := range s.graphs {
+		if g != nil {
+			errs = append(errs, g.Close())
+			s.graphs[i] = nil
+		}
+	}
 	for _, b := range append(append([]*cuda.Buffer{s.x, s.h, s.q, s.att, s.gate, s.up, s.logits}, s.k...), s.v...) {
 		if b != nil {
 			errs = append(errs, b.Free())
@@ -303,9 +313,11 @@ func checkInput(m *Model, in Input) error {
 }
 
 // step runs one checked position through every layer on the device, as
-// State's forward pass computes it, and advances Pos. The launches queue
-// without waiting; reading the logits (or a final synchronization)
-// waits, and reports any launch's failure.
+// State's forward pass computes it, and advances Pos. The position's
+// kernels run as one CUDA graph (a token of SmolLM2-135M is about 570
+// small kernels, whose launches one by one would cost more than their
+// work); reading the logits (or a final synchronization) waits, and
+// reports any kernel's failure.
 func (s *GPUState) step(ctx context.Context, in Input, logits bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -324,10 +336,8 @@ func (s *GPUState) step(ctx context.Context, in Input, logits bool) error {
 	pos, dim, kvd := s.Pos, m.Dim, m.KVDim
 	shape := cuda.AttentionShape{Heads: m.Heads, KVHeads: m.KVHeads, HeadDim: m.HeadDim, KVStride: kvd,
 		Positions: pos + 1, Scale: float32(1 / math.Sqrt(float64(m.HeadDim)))}
+	b := d.NewBatch()
 	for li := range g.layers {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
 		l := &g.layers[li]
 		kRow, err := s.k[li].View(4*pos*kvd, 4*kvd)
 		if err != nil {
@@ -337,55 +347,60 @@ func (s *GPUState) step(ctx context.Context, in Input, logits bool) error {
 		if err != nil {
 			return err
 		}
-		if err := inOrder(
-			func() error { return d.RMSNorm(s.h, s.x, l.attnNorm, 1, dim, m.NormEps) },
-			func() error { return d.QuantizeQ8(s.h, s.qDim, 1) },
-			func() error { return d.MatMul(l.q, s.qDim, 1, s.q) },
-			func() error { return d.MatMul(l.k, s.qDim, 1, kRow) },
-			func() error { return d.MatMul(l.v, s.qDim, 1, vRow) },
-			func() error { return d.ApplyRope(g.rope, s.q, 1, m.Heads, pos) },
-			func() error { return d.ApplyRope(g.rope, kRow, 1, m.KVHeads, pos) },
-			func() error { return d.Attention(s.att, s.q, s.k[li], s.v[li], shape) },
-			func() error { return d.QuantizeQ8(s.att, s.qDim, 1) },
-			func() error { return d.MatMul(l.o, s.qDim, 1, s.h) },
-			func() error { return d.Add(s.x, s.x, s.h, dim) },
-			func() error { return d.RMSNorm(s.h, s.x, l.ffnNorm, 1, dim, m.NormEps) },
-			func() error { return d.QuantizeQ8(s.h, s.qDim, 1) },
-			func() error { return d.MatMul(l.gate, s.qDim, 1, s.gate) },
-			func() error { return d.MatMul(l.up, s.qDim, 1, s.up) },
-			func() error { return d.SwiGLU(s.gate, s.gate, s.up, m.FFN) },
-			func() error { return d.QuantizeQ8(s.gate, s.qFFN, 1) },
-			func() error { return d.MatMul(l.down, s.qFFN, 1, s.h) },
-			func() error { return d.Add(s.x, s.x, s.h, dim) },
-		); err != nil {
+		b.RMSNorm(s.h, s.x, l.attnNorm, 1, dim, m.NormEps)
+		b.QuantizeQ8(s.h, s.qDim, 1)
+		b.MatMul(l.q, s.qDim, 1, s.q)
+		b.MatMul(l.k, s.qDim, 1, kRow)
+		b.MatMul(l.v, s.qDim, 1, vRow)
+		b.ApplyRope(g.rope, s.q, 1, m.Heads, pos)
+		b.ApplyRope(g.rope, kRow, 1, m.KVHeads, pos)
+		b.Attention(s.att, s.q, s.k[li], s.v[li], shape)
+		b.QuantizeQ8(s.att, s.qDim, 1)
+		b.MatMul(l.o, s.qDim, 1, s.h)
+		b.Add(s.x, s.x, s.h, dim)
+		b.RMSNorm(s.h, s.x, l.ffnNorm, 1, dim, m.NormEps)
+		b.QuantizeQ8(s.h, s.qDim, 1)
+		b.MatMul(l.gate, s.qDim, 1, s.gate)
+		b.MatMul(l.up, s.qDim, 1, s.up)
+		b.SwiGLU(s.gate, s.gate, s.up, m.FFN)
+		b.QuantizeQ8(s.gate, s.qFFN, 1)
+		b.MatMul(l.down, s.qFFN, 1, s.h)
+		b.Add(s.x, s.x, s.h, dim)
+		if err := b.Err(); err != nil {
 			return fmt.Errorf("decoder: GPU layer %d: %w", li, err)
 		}
 	}
-	if !logits {
-		if err := d.Synchronize(); err != nil {
-			return fmt.Errorf("decoder: GPU position %d: %w", pos, err)
-		}
-		s.Pos++
-		return nil
+	if logits {
+		b.RMSNorm(s.h, s.x, g.outNorm, 1, dim, m.NormEps)
+		b.QuantizeQ8(s.h, s.qDim, 1)
+		b.MatMul(g.output, s.qDim, 1, s.logits)
 	}
-	if err := inOrder(
-		func() error { return d.RMSNorm(s.h, s.x, g.outNorm, 1, dim, m.NormEps) },
-		func() error { return d.QuantizeQ8(s.h, s.qDim, 1) },
-		func() error { return d.MatMul(g.output, s.qDim, 1, s.logits) },
-		func() error { return s.logits.ReadFloat32(s.Logits) },
-	); err != nil {
-		return fmt.Errorf("decoder: GPU logits at position %d: %w", pos, err)
+	if err := s.run(b, logits); err != nil {
+		return fmt.Errorf("decoder: GPU position %d: %w", pos, err)
+	}
+	if logits {
+		if err := s.logits.ReadFloat32(s.Logits); err != nil {
+			return fmt.Errorf("decoder: GPU logits at position %d: %w", pos, err)
+		}
+	} else if err := d.Synchronize(); err != nil {
+		return fmt.Errorf("decoder: GPU position %d: %w", pos, err)
 	}
 	s.Pos++
 	return nil
 }
 
-// inOrder runs ops until one fails and returns its error.
-func inOrder(ops ...func() error) error {
-	for _, op := range ops {
-		if err := op(); err != nil {
-			return err
-		}
+// run launches a position's batch: as the state's graph for positions
+// with or without logits, or kernel by kernel when direct is set.
+func (s *GPUState) run(b *cuda.Batch, logits bool) error {
+	if s.direct {
+		return b.Run()
 	}
-	return nil
+	i := 0
+	if logits {
+		i = 1
+	}
+	if s.graphs[i] == nil {
+		s.graphs[i] = s.g.d.NewGraph()
+	}
+	return s.graphs[i].Run(b)
 }

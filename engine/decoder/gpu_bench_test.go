@@ -10,32 +10,41 @@ import (
 
 // BenchmarkGPUDecodeTG64 is BenchmarkDecodeTG64 with the decoder on the
 // GPU: 64 greedy tokens one at a time after a one-token prompt, logits
-// copied back at every step, at the SmolLM2-135M shape for each recipe.
-// It needs an NVIDIA GPU (scripts/gpu-check.sh runs it) and skips without.
+// copied back at every step, at the SmolLM2-135M shape for each recipe;
+// each position's kernels run as a CUDA graph (graph) or are launched one
+// by one (direct). It needs an NVIDIA GPU (scripts/gpu-check.sh runs it)
+// and skips without.
 func BenchmarkGPUDecodeTG64(b *testing.B) {
 	const gen = 64
 	d := gpuTestDevice(b)
 	for _, recipe := range []string{"int2", "int4", "int8"} {
-		b.Run(recipe, func(b *testing.B) {
-			g, err := benchModel(b, recipe).Upload(d)
-			require.NoError(b, err)
-			defer func() { require.NoError(b, g.Close()) }()
-			s, err := g.NewState(gen + 1)
-			require.NoError(b, err)
-			defer func() { require.NoError(b, s.Close()) }()
-			ctx := context.Background()
-			require.NoError(b, s.DecodeToken(ctx, 1, true)) // warm-up
-			for b.Loop() {
-				b.StopTimer()
-				s.Reset()
-				require.NoError(b, s.DecodeToken(ctx, 1, true))
-				b.StartTimer()
-				for range gen {
-					require.NoError(b, s.DecodeToken(ctx, generate.Argmax(s.Logits), true))
-				}
+		for _, direct := range []bool{false, true} {
+			mode := "graph"
+			if direct {
+				mode = "direct"
 			}
-			b.ReportMetric(float64(gen*b.N)/b.Elapsed().Seconds(), "tokens/s")
-			b.ReportMetric(float64(g.Bytes())/1e6, "weight-MB")
-		})
+			b.Run(recipe+"/"+mode, func(b *testing.B) {
+				g, err := benchModel(b, recipe).Upload(d)
+				require.NoError(b, err)
+				defer func() { require.NoError(b, g.Close()) }()
+				s, err := g.NewState(gen + 1)
+				require.NoError(b, err)
+				defer func() { require.NoError(b, s.Close()) }()
+				s.direct = direct
+				ctx := context.Background()
+				require.NoError(b, s.DecodeToken(ctx, 1, true)) // warm-up
+				for b.Loop() {
+					b.StopTimer()
+					s.Reset()
+					require.NoError(b, s.DecodeToken(ctx, 1, true))
+					b.StartTimer()
+					for range gen {
+						require.NoError(b, s.DecodeToken(ctx, generate.Argmax(s.Logits), true))
+					}
+				}
+				b.ReportMetric(float64(gen*b.N)/b.Elapsed().Seconds(), "tokens/s")
+				b.ReportMetric(float64(g.Bytes())/1e6, "weight-MB")
+			})
+		}
 	}
 }

@@ -82,6 +82,11 @@ func TestGPUDecoderMatchesCPU(t *testing.T) {
 			gs, err := g.NewState(len(inputs) + steps)
 			require.NoError(t, err)
 			defer func() { require.NoError(t, gs.Close()) }()
+			// ds launches kernel by kernel what gs runs as CUDA graphs.
+			ds, err := g.NewState(len(inputs) + steps)
+			require.NoError(t, err)
+			defer func() { require.NoError(t, ds.Close()) }()
+			ds.direct = true
 			cs, err := c.m.NewState(len(inputs) + steps)
 			require.NoError(t, err)
 			var worst, scale float64
@@ -91,17 +96,21 @@ func TestGPUDecoderMatchesCPU(t *testing.T) {
 				}
 				worst = math.Max(worst, maxDiff(cs.Logits, gs.Logits))
 				require.LessOrEqual(t, maxDiff(cs.Logits, gs.Logits), prefillTolerance*scale, what)
+				require.Equal(t, ds.Logits, gs.Logits, "%s: graph and direct launches differ", what)
 			}
 			require.NoError(t, gs.Prefill(ctx, inputs[:30]))
+			require.NoError(t, ds.Prefill(ctx, inputs[:30]))
 			require.NoError(t, cs.Prefill(ctx, p, inputs[:30]))
 			compare("after the first prefill")
 			require.NoError(t, gs.Prefill(ctx, inputs[30:]))
+			require.NoError(t, ds.Prefill(ctx, inputs[30:]))
 			require.NoError(t, cs.Prefill(ctx, p, inputs[30:]))
 			compare("after the second prefill")
 			for step := range steps {
 				want := generate.Argmax(cs.Logits)
 				require.Equal(t, want, generate.Argmax(gs.Logits), "greedy step %d", step)
 				require.NoError(t, gs.DecodeToken(ctx, want, true))
+				require.NoError(t, ds.DecodeToken(ctx, want, true))
 				require.NoError(t, cs.DecodeToken(ctx, p, want, true))
 				compare(fmt.Sprintf("greedy step %d", step))
 			}
