@@ -71,6 +71,17 @@ func (b *Batch) Attention(out, q, k, v *Buffer, s AttentionShape) {
 	b.add(b.d.attentionLaunch(out, q, k, v, s))
 }
 
+// RMSNormQ8 adds Device.RMSNormQ8's fused residual add, norm and
+// quantization.
+func (b *Batch) RMSNormQ8(dst, x, res, w *Buffer, rows int, eps float32, q *Q8Buffer) {
+	b.add(b.d.rmsNormQ8Launch(dst, x, res, w, rows, eps, q))
+}
+
+// SwiGLUQ8 adds Device.SwiGLUQ8's fused activation and quantization.
+func (b *Batch) SwiGLUQ8(dst, gate, up *Buffer, vectors int, q *Q8Buffer) {
+	b.add(b.d.swigluQ8Launch(dst, gate, up, vectors, q))
+}
+
 // SwiGLU adds Device.SwiGLU's activation.
 func (b *Batch) SwiGLU(dst, gate, up *Buffer, n int) { b.add(b.d.swigluLaunch(dst, gate, up, n)) }
 

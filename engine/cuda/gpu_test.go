@@ -506,3 +506,56 @@ func TestGPUGraph(t *testing.T) {
 		}
 	}
 }
+
+// TestGPUFusedOps checks the fused kernels against the operations they
+// fuse, run one after another on copies of the same data: every output
+// (the residual sum, the normalized or activated values, the Q8 codes,
+// scales and sums) has the same bits.
+func TestGPUFusedOps(t *testing.T) {
+	d := testDevice(t)
+	rng := rand.New(rand.NewPCG(61, 62))
+	newQ8 := func(n, vectors int) *Q8Buffer {
+		q, err := d.NewQ8Buffer(n, vectors)
+		require.NoError(t, err)
+		t.Cleanup(func() { require.NoError(t, q.Free()) })
+		return q
+	}
+	q8Bytes := func(q *Q8Buffer) []byte {
+		b := make([]byte, q.lay.size)
+		require.NoError(t, q.buf.Read(b))
+		return b
+	}
+	const rows = 3
+	for _, n := range []int{64, 576, 1536} {
+		x, res, w := randomFloats(rng, rows*n, 3), randomFloats(rng, rows*n, 1), randomFloats(rng, n, 2)
+		for _, withRes := range []bool{false, true} {
+			name := fmt.Sprintf("rmsnorm_q8 n=%d res=%v", n, withRes)
+			// Unfused: x1 += res1; dst1 = rmsnorm(x1); q1 = q8(dst1).
+			x1, res1, dst1, w1, q1 := allocFloats(t, d, x), allocFloats(t, d, res), allocFloats(t, d, make([]float32, rows*n)), allocFloats(t, d, w), newQ8(n, rows)
+			if withRes {
+				require.NoError(t, d.Add(x1, x1, res1, rows*n))
+			}
+			require.NoError(t, d.RMSNorm(dst1, x1, w1, rows, n, 1e-5))
+			require.NoError(t, d.QuantizeQ8(dst1, q1, rows))
+			// Fused, with dst aliasing res as the decoder has it.
+			x2, res2, q2 := allocFloats(t, d, x), allocFloats(t, d, res), newQ8(n, rows)
+			var r *Buffer
+			if withRes {
+				r = res2
+			}
+			require.NoError(t, d.RMSNormQ8(res2, x2, r, w1, rows, 1e-5, q2))
+			require.Equal(t, readFloats(t, x1, rows*n), readFloats(t, x2, rows*n), "%s: the residual sum", name)
+			require.Equal(t, readFloats(t, dst1, rows*n), readFloats(t, res2, rows*n), "%s: the normalized values", name)
+			require.Equal(t, q8Bytes(q1), q8Bytes(q2), "%s: the quantized values", name)
+		}
+
+		gate, up := randomFloats(rng, rows*n, 4), randomFloats(rng, rows*n, 2)
+		g1, u1, q1 := allocFloats(t, d, gate), allocFloats(t, d, up), newQ8(n, rows)
+		require.NoError(t, d.SwiGLU(g1, g1, u1, rows*n))
+		require.NoError(t, d.QuantizeQ8(g1, q1, rows))
+		g2, u2, q2 := allocFloats(t, d, gate), allocFloats(t, d, up), newQ8(n, rows)
+		require.NoError(t, d.SwiGLUQ8(g2, g2, u2, rows, q2))
+		require.Equal(t, readFloats(t, g1, rows*n), readFloats(t, g2, rows*n), "swiglu_q8 n=%d: the activations", n)
+		require.Equal(t, q8Bytes(q1), q8Bytes(q2), "swiglu_q8 n=%d: the quantized values", n)
+	}
+}

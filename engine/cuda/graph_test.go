@@ -106,3 +106,24 @@ func TestBatchStopsAtTheFirstBadOperation(t *testing.T) {
 	require.ErrorContains(t, fakeDevice().NewGraph().Run(ok), "another device")
 	require.NoError(t, d.NewGraph().Close(), "closing an empty graph needs no device")
 }
+
+func TestFusedOpErrors(t *testing.T) {
+	d := fakeDevice()
+	big := fakeBuffer(d, 0x1000, 1<<20)
+	lay, err := newQ8Layout(576, 2)
+	require.NoError(t, err)
+	q := &Q8Buffer{N: 576, Vectors: 2, lay: lay, buf: fakeBuffer(d, 0x500000, lay.size)}
+	_, err = d.rmsNormQ8Launch(big, big, nil, big, 1, 1e-5, nil)
+	require.ErrorContains(t, err, "rmsnorm_q8: 1 vectors into a Q8 buffer that is nil")
+	_, err = d.rmsNormQ8Launch(big, big, nil, big, 3, 1e-5, q)
+	require.ErrorContains(t, err, "rmsnorm_q8: 3 vectors", "more rows than the Q8 buffer holds")
+	_, err = d.rmsNormQ8Launch(big, big, fakeBuffer(d, 0x2000, 4*576-4), big, 1, 1e-5, q)
+	require.ErrorContains(t, err, "rmsnorm_q8 residual")
+	l, err := d.rmsNormQ8Launch(big, big, nil, big, 2, 1e-5, q)
+	require.NoError(t, err)
+	require.Equal(t, uint64(0), argValue(t, l, "res"), "no residual: a null pointer")
+	_, err = d.swigluQ8Launch(big, fakeBuffer(d, 0x2000, 4*576), big, 2, q)
+	require.ErrorContains(t, err, "swiglu_q8 input")
+	_, err = d.swigluQ8Launch(big, big, big, 1, &Q8Buffer{N: 576, Vectors: 1, lay: lay, buf: fakeBuffer(fakeDevice(), 0x500000, lay.size)})
+	require.ErrorContains(t, err, "another device's")
+}

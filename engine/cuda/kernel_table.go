@@ -77,11 +77,13 @@ var mmParams = paramList(ptrParams("w"), intParams("rows", "cols", "row_bytes"),
 var opSpecs = []kernelSpec{
 	{"quantize_q8", paramList(ptrParams("x", "qs", "d", "s"), intParams("groups"))},
 	{"rmsnorm", paramList(ptrParams("dst", "x", "w"), intParams("n"), []param{{argF32, "eps"}})},
+	{"rmsnorm_q8", paramList(ptrParams("dst", "x", "res", "w"), intParams("n"), []param{{argF32, "eps"}}, ptrParams("qs", "d", "s"))},
 	{"rope", paramList(ptrParams("x", "freqs"), intParams("heads", "head_dim", "dims", "pos0", "neox"))},
 	{"softmax", paramList(ptrParams("x"), intParams("n"))},
 	{"attention", paramList(ptrParams("out", "q", "k", "v"), intParams("group", "head_dim", "kv_stride", "npos"),
 		[]param{{argF32, "scale"}})},
 	{"swiglu", paramList(ptrParams("dst", "gate", "up"), intParams("n"))},
+	{"swiglu_q8", paramList(ptrParams("dst", "gate", "up"), intParams("groups"), ptrParams("qs", "d", "s"))},
 	{"add", paramList(ptrParams("dst", "a", "b"), intParams("n"))},
 }
 

@@ -325,16 +325,11 @@ __device__ float block_max(float v) {
     return v;
 }
 
-// quantize_q8 quantizes groups of 32 floats as quant.QuantizeQ8Ref does
-// (d = max|x|/127, codes x/d rounded half away from zero, S = d * sum of
-// codes), one warp per group, Q8_WARPS groups per block. Unlike the CPU
-// reference it does not reject NaNs or infinities.
-extern "C" __global__ void __launch_bounds__(32 * Q8_WARPS)
-    quantize_q8(const float* __restrict__ x, i8* __restrict__ qs, float* __restrict__ d, float* __restrict__ s, int groups) {
-    const int g = blockIdx.x * Q8_WARPS + (threadIdx.x >> 5);
-    const int lane = threadIdx.x & 31;
-    if (g >= groups) return;
-    const float v = x[(size_t)g * 32 + lane];
+// quantize_group quantizes the group g of 32 floats whose value v lane
+// holds, as quant.QuantizeQ8Ref does (d = max|x|/127, codes x/d rounded
+// half away from zero, S = d * sum of codes). The whole warp calls it.
+__device__ __forceinline__ void quantize_group(float v, int lane, int g, i8* __restrict__ qs, float* __restrict__ d,
+                                               float* __restrict__ s) {
     float amax = fabsf(v);
 #pragma unroll
     for (int off = 16; off > 0; off >>= 1) amax = fmaxf(amax, __shfl_xor_sync(FULL_MASK, amax, off));
@@ -351,6 +346,17 @@ extern "C" __global__ void __launch_bounds__(32 * Q8_WARPS)
     }
 }
 
+// quantize_q8 quantizes groups of 32 floats (quantize_group), one warp per
+// group, Q8_WARPS groups per block. Unlike the CPU reference it does not
+// reject NaNs or infinities.
+extern "C" __global__ void __launch_bounds__(32 * Q8_WARPS)
+    quantize_q8(const float* __restrict__ x, i8* __restrict__ qs, float* __restrict__ d, float* __restrict__ s, int groups) {
+    const int g = blockIdx.x * Q8_WARPS + (threadIdx.x >> 5);
+    if (g >= groups) return;
+    const int lane = threadIdx.x & 31;
+    quantize_group(x[(size_t)g * 32 + lane], lane, g, qs, d, s);
+}
+
 // rmsnorm sets dst[i] = x[i] * (1/sqrt(mean(x^2) + eps)) * w[i] for each row
 // of n values (one block per row), as nn.RMSNorm: the mean in double.
 // dst may alias x.
@@ -365,6 +371,39 @@ extern "C" __global__ void rmsnorm(float* dst, const float* x, const float* __re
     ss = block_sum(ss);
     const float scale = (float)(1.0 / sqrt(ss / n + (double)eps));
     for (int i = threadIdx.x; i < n; i += blockDim.x) dr[i] = xr[i] * scale * w[i];
+}
+
+// rmsnorm_q8 is rmsnorm followed by quantize_q8 of its output, in one
+// launch, and when res is not null first the residual add x += res (x then
+// holds the sum): each value is computed by the same float operations as
+// the three kernels, so the results are the same bits. One block per row
+// of n values, n a multiple of 32; the block is a whole number of warps,
+// and the warp whose lanes hold a group's values quantizes it. dst may
+// alias x or res.
+extern "C" __global__ void rmsnorm_q8(float* dst, float* x, const float* res, const float* __restrict__ w, int n,
+                                      float eps, i8* __restrict__ qs, float* __restrict__ d, float* __restrict__ s) {
+    float* xr = x + (size_t)blockIdx.x * n;
+    float* dr = dst + (size_t)blockIdx.x * n;
+    const float* rr = res != nullptr ? res + (size_t)blockIdx.x * n : nullptr;
+    double ss = 0.0;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        float v = xr[i];
+        if (rr != nullptr) {
+            v = v + rr[i];
+            xr[i] = v;
+        }
+        const double dv = v;
+        ss += dv * dv;
+    }
+    ss = block_sum(ss); // also orders every read of res before the writes of dst below
+    const float scale = (float)(1.0 / sqrt(ss / n + (double)eps));
+    const int lane = threadIdx.x & 31;
+    for (int base = threadIdx.x - lane; base < n; base += blockDim.x) {
+        const int i = base + lane;
+        const float v = xr[i] * scale * w[i];
+        dr[i] = v;
+        quantize_group(v, lane, blockIdx.x * (n >> 5) + (base >> 5), qs, d, s);
+    }
 }
 
 // rope rotates each head of rows of heads*head_dim values in place, row r
@@ -445,13 +484,30 @@ extern "C" __global__ void attention(float* __restrict__ out, const float* __res
     }
 }
 
+// swiglu_value returns silu(g) * u as nn.SwiGLU computes it.
+__device__ __forceinline__ float swiglu_value(float g, float u) { return g / (1.0f + (float)exp(-(double)g)) * u; }
+
 // swiglu sets dst[i] = silu(gate[i]) * up[i] as nn.SwiGLU; dst may alias
 // gate or up.
 extern "C" __global__ void swiglu(float* dst, const float* gate, const float* up, int n) {
     const int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n) return;
-    const float g = gate[i];
-    dst[i] = g / (1.0f + (float)exp(-(double)g)) * up[i];
+    dst[i] = swiglu_value(gate[i], up[i]);
+}
+
+// swiglu_q8 is swiglu followed by quantize_q8 of its output, in one launch
+// (the same bits as the two): one warp per group of 32 values, Q8_WARPS
+// groups per block, groups = n/32. dst may alias gate or up.
+extern "C" __global__ void __launch_bounds__(32 * Q8_WARPS)
+    swiglu_q8(float* dst, const float* gate, const float* up, int groups, i8* __restrict__ qs, float* __restrict__ d,
+              float* __restrict__ s) {
+    const int g = blockIdx.x * Q8_WARPS + (threadIdx.x >> 5);
+    if (g >= groups) return;
+    const int lane = threadIdx.x & 31;
+    const size_t i = (size_t)g * 32 + lane;
+    const float v = swiglu_value(gate[i], up[i]);
+    dst[i] = v;
+    quantize_group(v, lane, g, qs, d, s);
 }
 
 // add sets dst[i] = a[i] + b[i]; dst may alias a or b.

@@ -113,6 +113,16 @@ func TestOpLaunches(t *testing.T) {
 			l, err := d.rmsNormLaunch(big(0x1000), big(0x2000), big(0x3000), 3, 576, 1e-5)
 			return built{l, err, map[string]uint64{"dst": 0x1000, "x": 0x2000, "w": 0x3000, "n": 576, "eps": f32(1e-5)}}
 		},
+		"rmsnorm_q8": func() built {
+			l, err := d.rmsNormQ8Launch(big(0x1000), big(0x2000), big(0x7000), big(0x3000), 3, 1e-5, q)
+			return built{l, err, map[string]uint64{"dst": 0x1000, "x": 0x2000, "res": 0x7000, "w": 0x3000, "n": 576, "eps": f32(1e-5),
+				"qs": 0x500000, "d": 0x500000 + uint64(lay.d), "s": 0x500000 + uint64(lay.s)}}
+		},
+		"swiglu_q8": func() built {
+			l, err := d.swigluQ8Launch(big(0x1000), big(0x2000), big(0x3000), 2, q)
+			return built{l, err, map[string]uint64{"dst": 0x1000, "gate": 0x2000, "up": 0x3000, "groups": 2 * 18,
+				"qs": 0x500000, "d": 0x500000 + uint64(lay.d), "s": 0x500000 + uint64(lay.s)}}
+		},
 		"softmax": func() built {
 			l, err := d.softmaxLaunch(big(0x1000), 2, 1000)
 			return built{l, err, map[string]uint64{"x": 0x1000, "n": 1000}}

@@ -18,8 +18,8 @@ func (d *Device) QuantizeQ8(x *Buffer, q *Q8Buffer, vectors int) error {
 }
 
 func (d *Device) quantizeLaunch(x *Buffer, q *Q8Buffer, vectors int) (launch, error) {
-	if q == nil || q.buf == nil || q.buf.dev != d || vectors <= 0 || vectors > q.Vectors {
-		return launch{}, fmt.Errorf("cuda: quantize_q8: %d vectors into a Q8 buffer that is nil, smaller or another device's", vectors)
+	if err := d.q8Output("quantize_q8", q, vectors); err != nil {
+		return launch{}, err
 	}
 	if err := d.floats("quantize_q8 input", x, vectors*q.N); err != nil {
 		return launch{}, err
@@ -49,6 +49,48 @@ func (d *Device) rmsNormLaunch(dst, x, w *Buffer, rows, n int, eps float32) (lau
 		return launch{}, err
 	}
 	return newLaunch("rmsnorm", g, new(args).ptr("dst", dst.ptr).ptr("x", x.ptr).ptr("w", w.ptr).int("n", n).f32("eps", eps))
+}
+
+// RMSNormQ8 is RMSNorm of rows vectors of q.N values of x into dst
+// followed by QuantizeQ8 of dst into q, in one launch; with res (nil for
+// none) it first adds res to x (x += res: the residual add before a norm),
+// so x holds the sum after. The results are the bits the three operations
+// give. dst may alias x or res.
+func (d *Device) RMSNormQ8(dst, x, res, w *Buffer, rows int, eps float32, q *Q8Buffer) error {
+	return d.start(d.rmsNormQ8Launch(dst, x, res, w, rows, eps, q))
+}
+
+func (d *Device) rmsNormQ8Launch(dst, x, res, w *Buffer, rows int, eps float32, q *Q8Buffer) (launch, error) {
+	if err := d.q8Output("rmsnorm_q8", q, rows); err != nil {
+		return launch{}, err
+	}
+	n := q.N
+	if err := firstError(d.floats("rmsnorm_q8 output", dst, rows*n), d.floats("rmsnorm_q8 input", x, rows*n),
+		d.floats("rmsnorm_q8 weights", w, n)); err != nil {
+		return launch{}, err
+	}
+	resPtr := devicePtr(0)
+	if res != nil {
+		if err := d.floats("rmsnorm_q8 residual", res, rows*n); err != nil {
+			return launch{}, err
+		}
+		resPtr = res.ptr
+	}
+	g, err := rowGeom("rmsnorm_q8", rows, n)
+	if err != nil {
+		return launch{}, err
+	}
+	qs, ds, ss := q.vector(0)
+	return newLaunch("rmsnorm_q8", g, new(args).ptr("dst", dst.ptr).ptr("x", x.ptr).ptr("res", resPtr).ptr("w", w.ptr).
+		int("n", n).f32("eps", eps).ptr("qs", qs).ptr("d", ds).ptr("s", ss))
+}
+
+// q8Output checks that q can take vectors quantized vectors of d.
+func (d *Device) q8Output(what string, q *Q8Buffer, vectors int) error {
+	if q == nil || q.buf == nil || q.buf.dev != d || vectors <= 0 || vectors > q.Vectors {
+		return fmt.Errorf("cuda: %s: %d vectors into a Q8 buffer that is nil, smaller or another device's", what, vectors)
+	}
+	return nil
 }
 
 // Softmax replaces each of rows rows of n values of x by its softmax, as
@@ -192,6 +234,32 @@ func (d *Device) swigluLaunch(dst, gate, up *Buffer, n int) (launch, error) {
 		return launch{}, err
 	}
 	return newLaunch("swiglu", g, new(args).ptr("dst", dst.ptr).ptr("gate", gate.ptr).ptr("up", up.ptr).int("n", n))
+}
+
+// SwiGLUQ8 is SwiGLU over vectors vectors of q.N values followed by
+// QuantizeQ8 of dst into q, in one launch, with the bits the two give. dst
+// may alias gate or up.
+func (d *Device) SwiGLUQ8(dst, gate, up *Buffer, vectors int, q *Q8Buffer) error {
+	return d.start(d.swigluQ8Launch(dst, gate, up, vectors, q))
+}
+
+func (d *Device) swigluQ8Launch(dst, gate, up *Buffer, vectors int, q *Q8Buffer) (launch, error) {
+	if err := d.q8Output("swiglu_q8", q, vectors); err != nil {
+		return launch{}, err
+	}
+	n := vectors * q.N
+	if err := firstError(d.floats("swiglu_q8 output", dst, n), d.floats("swiglu_q8 input", gate, n),
+		d.floats("swiglu_q8 input", up, n)); err != nil {
+		return launch{}, err
+	}
+	groups := vectors * q.lay.groups
+	g, err := q8Geom(groups)
+	if err != nil {
+		return launch{}, err
+	}
+	qs, ds, ss := q.vector(0)
+	return newLaunch("swiglu_q8", g, new(args).ptr("dst", dst.ptr).ptr("gate", gate.ptr).ptr("up", up.ptr).
+		int("groups", groups).ptr("qs", qs).ptr("d", ds).ptr("s", ss))
 }
 
 // Add sets dst = a + b over n values, as nn.Add; dst may alias a or b.

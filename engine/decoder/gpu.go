@@ -36,6 +36,9 @@ func (m *Model) Upload(d *cuda.Device) (g *GPUModel, err error) {
 	if d == nil {
 		return nil, fmt.Errorf("decoder: upload to a nil device")
 	}
+	if len(m.Layers) == 0 {
+		return nil, fmt.Errorf("decoder: upload of a model without layers")
+	}
 	for _, l := range m.linears() {
 		switch {
 		case l.m == nil:
@@ -337,6 +340,10 @@ func (s *GPUState) step(ctx context.Context, in Input, logits bool) error {
 	shape := cuda.AttentionShape{Heads: m.Heads, KVHeads: m.KVHeads, HeadDim: m.HeadDim, KVStride: kvd,
 		Positions: pos + 1, Scale: float32(1 / math.Sqrt(float64(m.HeadDim)))}
 	b := d.NewBatch()
+	last := len(g.layers) - 1
+	// The attention input of layer 0; each later layer's comes from the
+	// previous layer's end, fused with its residual add.
+	b.RMSNormQ8(s.h, s.x, nil, g.layers[0].attnNorm, 1, m.NormEps, s.qDim)
 	for li := range g.layers {
 		l := &g.layers[li]
 		kRow, err := s.k[li].View(4*pos*kvd, 4*kvd)
@@ -347,8 +354,6 @@ func (s *GPUState) step(ctx context.Context, in Input, logits bool) error {
 		if err != nil {
 			return err
 		}
-		b.RMSNorm(s.h, s.x, l.attnNorm, 1, dim, m.NormEps)
-		b.QuantizeQ8(s.h, s.qDim, 1)
 		b.MatMul(l.q, s.qDim, 1, s.q)
 		b.MatMul(l.k, s.qDim, 1, kRow)
 		b.MatMul(l.v, s.qDim, 1, vRow)
@@ -357,23 +362,23 @@ func (s *GPUState) step(ctx context.Context, in Input, logits bool) error {
 		b.Attention(s.att, s.q, s.k[li], s.v[li], shape)
 		b.QuantizeQ8(s.att, s.qDim, 1)
 		b.MatMul(l.o, s.qDim, 1, s.h)
-		b.Add(s.x, s.x, s.h, dim)
-		b.RMSNorm(s.h, s.x, l.ffnNorm, 1, dim, m.NormEps)
-		b.QuantizeQ8(s.h, s.qDim, 1)
+		b.RMSNormQ8(s.h, s.x, s.h, l.ffnNorm, 1, m.NormEps, s.qDim) // x += h; the FFN input
 		b.MatMul(l.gate, s.qDim, 1, s.gate)
 		b.MatMul(l.up, s.qDim, 1, s.up)
-		b.SwiGLU(s.gate, s.gate, s.up, m.FFN)
-		b.QuantizeQ8(s.gate, s.qFFN, 1)
+		b.SwiGLUQ8(s.gate, s.gate, s.up, 1, s.qFFN)
 		b.MatMul(l.down, s.qFFN, 1, s.h)
-		b.Add(s.x, s.x, s.h, dim)
+		switch {
+		case li < last:
+			b.RMSNormQ8(s.h, s.x, s.h, g.layers[li+1].attnNorm, 1, m.NormEps, s.qDim) // x += h; the next layer's input
+		case logits:
+			b.RMSNormQ8(s.h, s.x, s.h, g.outNorm, 1, m.NormEps, s.qDim) // x += h; the output head's input
+			b.MatMul(g.output, s.qDim, 1, s.logits)
+		default:
+			b.Add(s.x, s.x, s.h, dim)
+		}
 		if err := b.Err(); err != nil {
 			return fmt.Errorf("decoder: GPU layer %d: %w", li, err)
 		}
-	}
-	if logits {
-		b.RMSNorm(s.h, s.x, g.outNorm, 1, dim, m.NormEps)
-		b.QuantizeQ8(s.h, s.qDim, 1)
-		b.MatMul(g.output, s.qDim, 1, s.logits)
 	}
 	if err := s.run(b, logits); err != nil {
 		return fmt.Errorf("decoder: GPU position %d: %w", pos, err)

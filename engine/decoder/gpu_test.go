@@ -26,6 +26,10 @@ func TestUploadRefusesUnsupportedWeights(t *testing.T) {
 	require.ErrorContains(t, err, "tensor token_embd.weight: f32 weights have no GPU kernels")
 	_, err = m.Upload(nil)
 	require.ErrorContains(t, err, "nil device")
+	empty := *quantizedModel(t, "int2")
+	empty.Layers = nil
+	_, err = empty.Upload(&cuda.Device{})
+	require.ErrorContains(t, err, "without layers")
 }
 
 // gpuTestDevice opens the first CUDA device with its kernels compiled, or
