@@ -66,6 +66,21 @@ func (b *Batch) ApplyRope(r *Rope, x *Buffer, rows, heads, pos int) {
 	b.add(b.d.ropeLaunch(r, x, rows, heads, pos))
 }
 
+// ApplyRopeAt adds Device.ApplyRopeAt's rotation.
+func (b *Batch) ApplyRopeAt(r *Rope, x *Buffer, rows, heads int, p *Position) {
+	b.add(b.d.ropeAtLaunch(r, x, rows, heads, p))
+}
+
+// AttentionAt adds Device.AttentionAt's decode step.
+func (b *Batch) AttentionAt(out, q, k, v *Buffer, s AttentionShape, p *Position) {
+	b.add(b.d.attentionAtLaunch(out, q, k, v, s, p))
+}
+
+// StoreKV adds Device.StoreKV's cache write.
+func (b *Batch) StoreKV(kCache, vCache, kNew, vNew *Buffer, n int, p *Position) {
+	b.add(b.d.storeKVLaunch(kCache, vCache, kNew, vNew, n, p))
+}
+
 // Attention adds Device.Attention's decode step.
 func (b *Batch) Attention(out, q, k, v *Buffer, s AttentionShape) {
 	b.add(b.d.attentionLaunch(out, q, k, v, s))

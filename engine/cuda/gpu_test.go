@@ -498,12 +498,17 @@ func TestGPUGraph(t *testing.T) {
 		norm    bool
 		updated int
 	}{{5, true, 3}, {5, true, 0}, {6, true, 1}, {40, true, 1}, {40, false, 2}, {41, false, 1}} {
-		require.NoError(t, g.Run(batch(gx, c.pos, c.norm)))
+		gb := batch(gx, c.pos, c.norm)
+		require.NoError(t, g.Run(gb))
 		require.NoError(t, batch(dx, c.pos, c.norm).Run())
 		require.Equal(t, readFloats(t, dx, len(x)), readFloats(t, gx, len(x)), "step %d", step)
 		if d.drv.hasGraphs() { // else the batches ran kernel by kernel
 			require.Equal(t, c.updated, g.updated, "step %d: nodes built or updated", step)
 		}
+		require.NoError(t, g.Run(gb), "the same batch again")
+		require.NoError(t, batch(dx, c.pos, c.norm).Run())
+		require.Equal(t, readFloats(t, dx, len(x)), readFloats(t, gx, len(x)), "step %d again", step)
+		require.Zero(t, g.updated, "step %d again: nothing to update", step)
 	}
 }
 
@@ -557,5 +562,43 @@ func TestGPUFusedOps(t *testing.T) {
 		require.NoError(t, d.SwiGLUQ8(g2, g2, u2, rows, q2))
 		require.Equal(t, readFloats(t, g1, rows*n), readFloats(t, g2, rows*n), "swiglu_q8 n=%d: the activations", n)
 		require.Equal(t, q8Bytes(q1), q8Bytes(q2), "swiglu_q8 n=%d: the quantized values", n)
+	}
+}
+
+// TestGPUPositionKernels checks the kernels that read the position from
+// device memory against those that take it as an argument, bit for bit,
+// at several positions of one Position.
+func TestGPUPositionKernels(t *testing.T) {
+	d := testDevice(t)
+	rng := rand.New(rand.NewPCG(63, 64))
+	const heads, kvHeads, headDim, capacity = 9, 3, 64, 64
+	kvd := kvHeads * headDim
+	at, err := d.NewPosition(capacity)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, at.Free()) })
+	r, err := d.NewRope(headDim, headDim, 10000, true)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, r.Free()) })
+	kc, vc := allocFloats(t, d, randomFloats(rng, capacity*kvd, 1)), allocFloats(t, d, randomFloats(rng, capacity*kvd, 1))
+	shape := AttentionShape{Heads: heads, KVHeads: kvHeads, HeadDim: headDim, KVStride: kvd, Scale: 0.125}
+	for _, pos := range []int{0, 7, capacity - 1} {
+		require.NoError(t, at.Set(pos))
+		x := randomFloats(rng, heads*headDim, 2)
+		x1, x2 := allocFloats(t, d, x), allocFloats(t, d, x)
+		require.NoError(t, d.ApplyRope(r, x1, 1, heads, pos))
+		require.NoError(t, d.ApplyRopeAt(r, x2, 1, heads, at))
+		require.Equal(t, readFloats(t, x1, len(x)), readFloats(t, x2, len(x)), "rope at %d", pos)
+
+		kn, vn := randomFloats(rng, kvd, 1), randomFloats(rng, kvd, 1)
+		require.NoError(t, d.StoreKV(kc, vc, allocFloats(t, d, kn), allocFloats(t, d, vn), kvd, at))
+		gotK, gotV := readFloats(t, kc, capacity*kvd), readFloats(t, vc, capacity*kvd)
+		require.Equal(t, kn, gotK[pos*kvd:(pos+1)*kvd], "key stored at %d", pos)
+		require.Equal(t, vn, gotV[pos*kvd:(pos+1)*kvd], "value stored at %d", pos)
+
+		out1, out2 := allocFloats(t, d, make([]float32, heads*headDim)), allocFloats(t, d, make([]float32, heads*headDim))
+		shape.Positions = pos + 1
+		require.NoError(t, d.Attention(out1, x1, kc, vc, shape))
+		require.NoError(t, d.AttentionAt(out2, x1, kc, vc, shape, at))
+		require.Equal(t, readFloats(t, out1, heads*headDim), readFloats(t, out2, heads*headDim), "attention at %d", pos)
 	}
 }

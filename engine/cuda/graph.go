@@ -11,14 +11,17 @@ import (
 // batch's kernels, where launching them one by one costs the host several
 // microseconds each. The first Run builds and instantiates the graph;
 // later Runs of a batch with the same kernels in the same order give new
-// arguments and geometry to the nodes whose launches changed (a decoder's
-// step changes a few per layer: the position and the cache row) and launch
-// it again; a batch with other kernels rebuilds it. Results equal running
+// arguments and geometry to the nodes whose launches changed and launch it
+// again (the same Batch run again, unchanged, is launched as it is); a
+// batch with other kernels rebuilds it. Kernels that read their changing
+// arguments from device memory (Position) make graphs that never change. Results equal running
 // the batch's launches in order. Drivers without the graph API run them
 // one by one. A Graph belongs to one sequence of work: it is not for
 // concurrent use.
 type Graph struct {
 	d        *Device
+	batch    *Batch   // the batch last run, and its length then: the same
+	n        int      // batch again needs no comparison of its launches
 	recorded []launch // the launches the instantiated graph holds
 	nodes    []uintptr
 	graph    uintptr
@@ -48,6 +51,10 @@ func (g *Graph) Run(b *Batch) error {
 		if !g.d.drv.hasGraphs() {
 			return g.d.runLocked(b.ls)
 		}
+		if g.exec != 0 && g.batch == b && g.n == len(b.ls) {
+			g.updated = 0
+			return g.d.drv.graphLaunch(g.exec)
+		}
 		var err error
 		if changed, same := changedLaunches(g.recorded, b.ls); same && g.exec != 0 {
 			err = g.updateLocked(b.ls, changed)
@@ -57,7 +64,7 @@ func (g *Graph) Run(b *Batch) error {
 		if err != nil {
 			return errors.Join(err, g.destroyLocked())
 		}
-		g.recorded = b.ls
+		g.recorded, g.batch, g.n = b.ls, b, len(b.ls)
 		return g.d.drv.graphLaunch(g.exec)
 	})
 }
@@ -134,7 +141,7 @@ func (g *Graph) destroyLocked() error {
 	if g.graph != 0 {
 		errs = append(errs, g.d.drv.graphDestroy(g.graph))
 	}
-	g.exec, g.graph, g.nodes, g.recorded = 0, 0, nil, nil
+	g.exec, g.graph, g.nodes, g.recorded, g.batch = 0, 0, nil, nil, nil
 	return errors.Join(errs...)
 }
 

@@ -127,3 +127,31 @@ func TestFusedOpErrors(t *testing.T) {
 	_, err = d.swigluQ8Launch(big, big, big, 1, &Q8Buffer{N: 576, Vectors: 1, lay: lay, buf: fakeBuffer(fakeDevice(), 0x500000, lay.size)})
 	require.ErrorContains(t, err, "another device's")
 }
+
+func TestPositionKernelChecks(t *testing.T) {
+	d := fakeDevice()
+	big := fakeBuffer(d, 0x1000, 1<<20)
+	at := &Position{Capacity: 100, buf: fakeBuffer(d, 0x800000, 4)}
+	require.ErrorContains(t, at.Set(100), "position 100 outside a sequence of 100")
+	require.ErrorContains(t, at.Set(-1), "position -1")
+	require.ErrorIs(t, at.Set(5), ErrClosed, "a valid position goes to the device")
+
+	_, err := d.storeKVLaunch(big, fakeBuffer(d, 0x2000, 4*192*99), big, big, 192, at)
+	require.ErrorContains(t, err, "kv_store value cache", "the caches must hold the capacity")
+	_, err = d.storeKVLaunch(big, big, big, big, 192, nil)
+	require.ErrorContains(t, err, "kv_store: position is nil")
+	_, err = d.storeKVLaunch(big, big, big, big, 192, &Position{Capacity: 100, buf: fakeBuffer(fakeDevice(), 0x800000, 4)})
+	require.ErrorContains(t, err, "another device's")
+
+	shape := AttentionShape{Heads: 9, KVHeads: 3, HeadDim: 64, KVStride: 192, Positions: 1, Scale: 0.125}
+	l, err := d.attentionAtLaunch(big, big, big, big, shape, at)
+	require.NoError(t, err)
+	require.Equal(t, uint32(4*(64+100)), l.geom.shared, "scores for the whole capacity, whatever Positions says")
+	huge := &Position{Capacity: 1 << 20, buf: fakeBuffer(d, 0x800000, 4)}
+	cache := fakeBuffer(d, 0x1000, 4*192<<20)
+	_, err = d.attentionAtLaunch(big, big, cache, cache, shape, huge)
+	require.ErrorContains(t, err, "shared memory")
+
+	_, err = d.ropeAtLaunch(nil, big, 1, 9, at)
+	require.ErrorContains(t, err, "rope: table is nil")
+}

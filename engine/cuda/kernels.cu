@@ -406,12 +406,12 @@ extern "C" __global__ void rmsnorm_q8(float* dst, float* x, const float* res, co
     }
 }
 
-// rope rotates each head of rows of heads*head_dim values in place, row r
-// at position pos0 + r, as nn.Rope.Apply: pairs (2i, 2i+1), or (i, i+dims/2)
-// when neox is set, by angle pos * freqs[i], in double. One thread per pair;
-// blockIdx.y is the row.
-extern "C" __global__ void rope(float* x, const double* __restrict__ freqs, int heads, int head_dim, int dims,
-                                int pos0, int neox) {
+// rope_rows rotates each head of rows of heads*head_dim values in place,
+// row r at position pos0 + r, as nn.Rope.Apply: pairs (2i, 2i+1), or
+// (i, i+dims/2) when neox is set, by angle pos * freqs[i], in double. One
+// thread per pair; blockIdx.y is the row.
+__device__ __forceinline__ void rope_rows(float* x, const double* __restrict__ freqs, int heads, int head_dim, int dims,
+                                          int pos0, int neox) {
     const int half = dims / 2;
     const int p = blockIdx.x * blockDim.x + threadIdx.x;
     if (p >= heads * half) return;
@@ -424,6 +424,19 @@ extern "C" __global__ void rope(float* x, const double* __restrict__ freqs, int 
     const double x0 = head[a], x1 = head[b];
     head[a] = (float)(x0 * cs - x1 * sn);
     head[b] = (float)(x0 * sn + x1 * cs);
+}
+
+// rope is rope_rows from position pos0.
+extern "C" __global__ void rope(float* x, const double* __restrict__ freqs, int heads, int head_dim, int dims,
+                                int pos0, int neox) {
+    rope_rows(x, freqs, heads, head_dim, dims, pos0, neox);
+}
+
+// rope_at is rope_rows from the position in device memory at pos, so that
+// a graph of it needs no update when the position moves.
+extern "C" __global__ void rope_at(float* x, const double* __restrict__ freqs, int heads, int head_dim, int dims,
+                                   const int* __restrict__ pos, int neox) {
+    rope_rows(x, freqs, heads, head_dim, dims, *pos, neox);
 }
 
 // block_softmax replaces x[0..n) by exp(x - max) / sum, as nn.Softmax: the
@@ -450,15 +463,15 @@ extern "C" __global__ void softmax(float* x, int n) {
     block_softmax(xr, n, m);
 }
 
-// attention is one decode step of grouped-query attention, one block per
-// query head h, as the CPU decoder computes it: scores[t] = (q_h . k_t) *
-// scale for the npos cached positions, softmax, out_h = sum_t p_t * v_t.
-// Key and value vectors of head h start at (h / group) * head_dim within a
-// cached position's kv_stride floats. Dynamic shared memory holds the query
-// (head_dim floats) and the scores (npos floats).
-extern "C" __global__ void attention(float* __restrict__ out, const float* __restrict__ q, const float* __restrict__ k,
-                                     const float* __restrict__ v, int group, int head_dim, int kv_stride, int npos,
-                                     float scale) {
+// attention_heads is one decode step of grouped-query attention, one
+// block per query head h, as the CPU decoder computes it: scores[t] =
+// (q_h . k_t) * scale for the npos cached positions, softmax, out_h =
+// sum_t p_t * v_t. Key and value vectors of head h start at (h / group) *
+// head_dim within a cached position's kv_stride floats. Dynamic shared
+// memory holds the query (head_dim floats) and the scores (npos floats).
+__device__ __forceinline__ void attention_heads(float* __restrict__ out, const float* __restrict__ q,
+                                                const float* __restrict__ k, const float* __restrict__ v, int group,
+                                                int head_dim, int kv_stride, int npos, float scale) {
     extern __shared__ float smem[];
     float* qh = smem;
     float* sc = smem + head_dim;
@@ -482,6 +495,34 @@ extern "C" __global__ void attention(float* __restrict__ out, const float* __res
         for (int t = 0; t < npos; t++) o = o + sc[t] * v[(size_t)t * kv_stride + off + i];
         out[(size_t)h * head_dim + i] = o;
     }
+}
+
+// attention attends over npos positions.
+extern "C" __global__ void attention(float* __restrict__ out, const float* __restrict__ q, const float* __restrict__ k,
+                                     const float* __restrict__ v, int group, int head_dim, int kv_stride, int npos,
+                                     float scale) {
+    attention_heads(out, q, k, v, group, head_dim, kv_stride, npos, scale);
+}
+
+// attention_at attends over the positions 0 .. *pos (the position in
+// device memory, included); its dynamic shared memory has room for the
+// scores of the sequence's capacity.
+extern "C" __global__ void attention_at(float* __restrict__ out, const float* __restrict__ q, const float* __restrict__ k,
+                                        const float* __restrict__ v, int group, int head_dim, int kv_stride,
+                                        const int* __restrict__ pos, float scale) {
+    attention_heads(out, q, k, v, group, head_dim, kv_stride, *pos + 1, scale);
+}
+
+// kv_store copies a new key and value (n floats each) into position *pos
+// of the caches, whose positions are n floats apart.
+extern "C" __global__ void kv_store(float* __restrict__ k_cache, float* __restrict__ v_cache,
+                                    const float* __restrict__ k_new, const float* __restrict__ v_new, int n,
+                                    const int* __restrict__ pos) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    const size_t at = (size_t)*pos * n + i;
+    k_cache[at] = k_new[i];
+    v_cache[at] = v_new[i];
 }
 
 // swiglu_value returns silu(g) * u as nn.SwiGLU computes it.

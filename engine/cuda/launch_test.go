@@ -97,6 +97,7 @@ func TestOpLaunches(t *testing.T) {
 	q := &Q8Buffer{N: 576, Vectors: 4, lay: lay, buf: fakeBuffer(d, 0x500000, lay.size)}
 	rope := &Rope{HeadDim: 64, Dims: 32, Neox: true, freqs: fakeBuffer(d, 0x600000, 8*16)}
 	shape := AttentionShape{Heads: 9, KVHeads: 3, HeadDim: 64, KVStride: 192, Positions: 100, Scale: 0.125}
+	at := &Position{Capacity: 500, buf: fakeBuffer(d, 0x800000, 4)}
 
 	type built struct {
 		l    launch
@@ -122,6 +123,19 @@ func TestOpLaunches(t *testing.T) {
 			l, err := d.swigluQ8Launch(big(0x1000), big(0x2000), big(0x3000), 2, q)
 			return built{l, err, map[string]uint64{"dst": 0x1000, "gate": 0x2000, "up": 0x3000, "groups": 2 * 18,
 				"qs": 0x500000, "d": 0x500000 + uint64(lay.d), "s": 0x500000 + uint64(lay.s)}}
+		},
+		"rope_at": func() built {
+			l, err := d.ropeAtLaunch(rope, big(0x1000), 1, 9, at)
+			return built{l, err, map[string]uint64{"x": 0x1000, "freqs": 0x600000, "heads": 9, "head_dim": 64, "dims": 32, "pos": 0x800000, "neox": 1}}
+		},
+		"attention_at": func() built {
+			l, err := d.attentionAtLaunch(big(0x1000), big(0x2000), big(0x3000), big(0x4000), shape, at)
+			return built{l, err, map[string]uint64{"out": 0x1000, "q": 0x2000, "k": 0x3000, "v": 0x4000,
+				"group": 3, "head_dim": 64, "kv_stride": 192, "pos": 0x800000, "scale": f32(0.125)}}
+		},
+		"kv_store": func() built {
+			l, err := d.storeKVLaunch(big(0x1000), big(0x2000), big(0x3000), big(0x4000), 192, at)
+			return built{l, err, map[string]uint64{"k_cache": 0x1000, "v_cache": 0x2000, "k_new": 0x3000, "v_new": 0x4000, "n": 192, "pos": 0x800000}}
 		},
 		"softmax": func() built {
 			l, err := d.softmaxLaunch(big(0x1000), 2, 1000)

@@ -169,12 +169,8 @@ func (d *Device) ropeLaunch(r *Rope, x *Buffer, rows, heads, pos int) (launch, e
 	if err != nil {
 		return launch{}, err
 	}
-	neox := 0
-	if r.Neox {
-		neox = 1
-	}
 	return newLaunch("rope", g, new(args).ptr("x", x.ptr).ptr("freqs", r.freqs.ptr).int("heads", heads).
-		int("head_dim", r.HeadDim).int("dims", r.Dims).int("pos0", pos).int("neox", neox))
+		int("head_dim", r.HeadDim).int("dims", r.Dims).int("pos0", pos).int("neox", boolInt(r.Neox)))
 }
 
 // AttentionShape describes one decode step of grouped-query attention over

@@ -74,7 +74,7 @@ func TestSourceDefinesEveryLaunchedKernel(t *testing.T) {
 	require.Contains(t, kernelSource, "mm_rows", "kernels.cu is embedded")
 	defined := sourceKernels(t, kernelSource)
 	specs := kernelSpecs()
-	require.Len(t, specs, 27)
+	require.Len(t, specs, 30)
 	for _, s := range specs {
 		params, ok := defined[s.name]
 		require.True(t, ok, "kernels.cu has no extern \"C\" __global__ %s", s.name)

@@ -171,13 +171,17 @@ type GPUState struct {
 	Logits []float32
 
 	k, v         []*cuda.Buffer // per layer: ctxLen × KVDim floats
+	kNew, vNew   *cuda.Buffer   // the new position's key and value, KVDim floats
 	x, h, q, att *cuda.Buffer   // Dim floats
 	gate, up     *cuda.Buffer   // FFN floats
 	logits       *cuda.Buffer   // Vocab floats
 	qDim, qFFN   *cuda.Q8Buffer // quantized activations
+	at           *cuda.Position // the position being computed, on the device
 	host         []float32      // one embedding row, decoded on the host
-	// graphs replay a position's kernels without (0) and with (1) logits;
+	// steps are a position's kernels without (0) and with (1) logits,
+	// built once: they read the position from at. graphs replay them;
 	// direct launches them one by one instead (for comparison in tests).
+	steps  [2]*cuda.Batch
 	graphs [2]*cuda.Graph
 	direct bool
 }
@@ -201,7 +205,7 @@ func (g *GPUModel) NewState(ctxLen int) (s *GPUState, err error) {
 		dst **cuda.Buffer
 		n   int
 	}{{&s.x, m.Dim}, {&s.h, m.Dim}, {&s.q, m.Dim}, {&s.att, m.Dim},
-		{&s.gate, m.FFN}, {&s.up, m.FFN}, {&s.logits, m.Vocab}} {
+		{&s.gate, m.FFN}, {&s.up, m.FFN}, {&s.logits, m.Vocab}, {&s.kNew, m.KVDim}, {&s.vNew, m.KVDim}} {
 		if *b.dst, err = floats(b.n); err != nil {
 			return s, err
 		}
@@ -221,7 +225,59 @@ func (g *GPUModel) NewState(ctxLen int) (s *GPUState, err error) {
 			return s, err
 		}
 	}
+	if s.at, err = g.d.NewPosition(ctxLen); err != nil {
+		return s, err
+	}
+	for i := range s.steps {
+		if s.steps[i], err = s.buildStep(i == 1); err != nil {
+			return s, err
+		}
+	}
 	return s, nil
+}
+
+// buildStep collects the kernels of one position, with or without the
+// logits, reading the position from s.at: the same batch serves every
+// position.
+func (s *GPUState) buildStep(logits bool) (*cuda.Batch, error) {
+	g, m := s.g, s.g.m
+	b := g.d.NewBatch()
+	shape := cuda.AttentionShape{Heads: m.Heads, KVHeads: m.KVHeads, HeadDim: m.HeadDim, KVStride: m.KVDim,
+		Scale: float32(1 / math.Sqrt(float64(m.HeadDim)))}
+	last := len(g.layers) - 1
+	// The attention input of layer 0; each later layer's comes from the
+	// previous layer's end, fused with its residual add.
+	b.RMSNormQ8(s.h, s.x, nil, g.layers[0].attnNorm, 1, m.NormEps, s.qDim)
+	for li := range g.layers {
+		l := &g.layers[li]
+		b.MatMul(l.q, s.qDim, 1, s.q)
+		b.MatMul(l.k, s.qDim, 1, s.kNew)
+		b.MatMul(l.v, s.qDim, 1, s.vNew)
+		b.ApplyRopeAt(g.rope, s.q, 1, m.Heads, s.at)
+		b.ApplyRopeAt(g.rope, s.kNew, 1, m.KVHeads, s.at)
+		b.StoreKV(s.k[li], s.v[li], s.kNew, s.vNew, m.KVDim, s.at)
+		b.AttentionAt(s.att, s.q, s.k[li], s.v[li], shape, s.at)
+		b.QuantizeQ8(s.att, s.qDim, 1)
+		b.MatMul(l.o, s.qDim, 1, s.h)
+		b.RMSNormQ8(s.h, s.x, s.h, l.ffnNorm, 1, m.NormEps, s.qDim) // x += h; the FFN input
+		b.MatMul(l.gate, s.qDim, 1, s.gate)
+		b.MatMul(l.up, s.qDim, 1, s.up)
+		b.SwiGLUQ8(s.gate, s.gate, s.up, 1, s.qFFN)
+		b.MatMul(l.down, s.qFFN, 1, s.h)
+		switch {
+		case li < last:
+			b.RMSNormQ8(s.h, s.x, s.h, g.layers[li+1].attnNorm, 1, m.NormEps, s.qDim) // x += h; the next layer's input
+		case logits:
+			b.RMSNormQ8(s.h, s.x, s.h, g.outNorm, 1, m.NormEps, s.qDim) // x += h; the output head's input
+			b.MatMul(g.output, s.qDim, 1, s.logits)
+		default:
+			b.Add(s.x, s.x, s.h, m.Dim)
+		}
+		if err := b.Err(); err != nil {
+			return nil, fmt.Errorf("layer %d: %w", li, err)
+		}
+	}
+	return b, nil
 }
 
 // Capacity returns the most positions the state holds.
@@ -239,11 +295,15 @@ func (s *GPUState) Close() error {
 			s.graphs[i] = nil
 		}
 	}
-	for _, b := range append(append([]*cuda.Buffer{s.x, s.h, s.q, s.att, s.gate, s.up, s.logits}, s.k...), s.v...) {
+	for _, b := range append(append([]*cuda.Buffer{s.x, s.h, s.q, s.att, s.gate, s.up, s.logits, s.kNew, s.vNew}, s.k...), s.v...) {
 		if b != nil {
 			errs = append(errs, b.Free())
 		}
 	}
+	if s.at != nil {
+		errs = append(errs, s.at.Free())
+	}
+	s.at, s.kNew, s.vNew, s.steps = nil, nil, nil, [2]*cuda.Batch{}
 	for _, q := range []*cuda.Q8Buffer{s.qDim, s.qFFN} {
 		if q != nil {
 			errs = append(errs, q.Free())
@@ -316,16 +376,17 @@ func checkInput(m *Model, in Input) error {
 }
 
 // step runs one checked position through every layer on the device, as
-// State's forward pass computes it, and advances Pos. The position's
-// kernels run as one CUDA graph (a token of SmolLM2-135M is about 570
-// small kernels, whose launches one by one would cost more than their
-// work); reading the logits (or a final synchronization) waits, and
-// reports any kernel's failure.
+// State's forward pass computes it, and advances Pos: it writes the
+// position's embedding and index, then runs the position's kernels as one
+// CUDA graph (a token of SmolLM2-135M is over 400 small kernels, whose
+// launches one by one would cost more than their work). Reading the
+// logits (or a final synchronization) waits, and reports any kernel's
+// failure.
 func (s *GPUState) step(ctx context.Context, in Input, logits bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	g, m, d := s.g, s.g.m, s.g.d
+	m, pos := s.g.m, s.Pos
 	e := in.Embedding
 	if e == nil {
 		if err := m.Embed.Row(in.Token, s.host); err != nil {
@@ -336,76 +397,35 @@ func (s *GPUState) step(ctx context.Context, in Input, logits bool) error {
 	if err := s.x.WriteFloat32(e); err != nil {
 		return fmt.Errorf("decoder: GPU embedding: %w", err)
 	}
-	pos, dim, kvd := s.Pos, m.Dim, m.KVDim
-	shape := cuda.AttentionShape{Heads: m.Heads, KVHeads: m.KVHeads, HeadDim: m.HeadDim, KVStride: kvd,
-		Positions: pos + 1, Scale: float32(1 / math.Sqrt(float64(m.HeadDim)))}
-	b := d.NewBatch()
-	last := len(g.layers) - 1
-	// The attention input of layer 0; each later layer's comes from the
-	// previous layer's end, fused with its residual add.
-	b.RMSNormQ8(s.h, s.x, nil, g.layers[0].attnNorm, 1, m.NormEps, s.qDim)
-	for li := range g.layers {
-		l := &g.layers[li]
-		kRow, err := s.k[li].View(4*pos*kvd, 4*kvd)
-		if err != nil {
-			return err
-		}
-		vRow, err := s.v[li].View(4*pos*kvd, 4*kvd)
-		if err != nil {
-			return err
-		}
-		b.MatMul(l.q, s.qDim, 1, s.q)
-		b.MatMul(l.k, s.qDim, 1, kRow)
-		b.MatMul(l.v, s.qDim, 1, vRow)
-		b.ApplyRope(g.rope, s.q, 1, m.Heads, pos)
-		b.ApplyRope(g.rope, kRow, 1, m.KVHeads, pos)
-		b.Attention(s.att, s.q, s.k[li], s.v[li], shape)
-		b.QuantizeQ8(s.att, s.qDim, 1)
-		b.MatMul(l.o, s.qDim, 1, s.h)
-		b.RMSNormQ8(s.h, s.x, s.h, l.ffnNorm, 1, m.NormEps, s.qDim) // x += h; the FFN input
-		b.MatMul(l.gate, s.qDim, 1, s.gate)
-		b.MatMul(l.up, s.qDim, 1, s.up)
-		b.SwiGLUQ8(s.gate, s.gate, s.up, 1, s.qFFN)
-		b.MatMul(l.down, s.qFFN, 1, s.h)
-		switch {
-		case li < last:
-			b.RMSNormQ8(s.h, s.x, s.h, g.layers[li+1].attnNorm, 1, m.NormEps, s.qDim) // x += h; the next layer's input
-		case logits:
-			b.RMSNormQ8(s.h, s.x, s.h, g.outNorm, 1, m.NormEps, s.qDim) // x += h; the output head's input
-			b.MatMul(g.output, s.qDim, 1, s.logits)
-		default:
-			b.Add(s.x, s.x, s.h, dim)
-		}
-		if err := b.Err(); err != nil {
-			return fmt.Errorf("decoder: GPU layer %d: %w", li, err)
-		}
+	if err := s.at.Set(pos); err != nil {
+		return fmt.Errorf("decoder: GPU position %d: %w", pos, err)
 	}
-	if err := s.run(b, logits); err != nil {
+	if err := s.run(logits); err != nil {
 		return fmt.Errorf("decoder: GPU position %d: %w", pos, err)
 	}
 	if logits {
 		if err := s.logits.ReadFloat32(s.Logits); err != nil {
 			return fmt.Errorf("decoder: GPU logits at position %d: %w", pos, err)
 		}
-	} else if err := d.Synchronize(); err != nil {
+	} else if err := s.g.d.Synchronize(); err != nil {
 		return fmt.Errorf("decoder: GPU position %d: %w", pos, err)
 	}
 	s.Pos++
 	return nil
 }
 
-// run launches a position's batch: as the state's graph for positions
+// run launches a position's kernels: as the state's graph for positions
 // with or without logits, or kernel by kernel when direct is set.
-func (s *GPUState) run(b *cuda.Batch, logits bool) error {
-	if s.direct {
-		return b.Run()
-	}
+func (s *GPUState) run(logits bool) error {
 	i := 0
 	if logits {
 		i = 1
 	}
+	if s.direct {
+		return s.steps[i].Run()
+	}
 	if s.graphs[i] == nil {
 		s.graphs[i] = s.g.d.NewGraph()
 	}
-	return s.graphs[i].Run(b)
+	return s.graphs[i].Run(s.steps[i])
 }
