@@ -6,6 +6,7 @@ import (
 
 	awscomp "github.com/mobile-mm-llm/mobile-mm-llm/components/aws"
 	azurecomp "github.com/mobile-mm-llm/mobile-mm-llm/components/azure"
+	"github.com/mobile-mm-llm/mobile-mm-llm/components/backup"
 	gcpcomp "github.com/mobile-mm-llm/mobile-mm-llm/components/gcp"
 	"github.com/mobile-mm-llm/mobile-mm-llm/components/kube"
 	"github.com/mobile-mm-llm/mobile-mm-llm/components/security"
@@ -126,6 +127,12 @@ type CloudServices struct {
 	// BackupOutputs are the stack outputs a restore needs (eks: the vault
 	// and AWS Backup's role), nil without them.
 	BackupOutputs map[string]pulumi.Input
+	// BackupJob is the backup job's upload and identity binding
+	// (backup.export): Deploy completes the Args; nil without it.
+	BackupJob *backup.Args
+	// BackupIdentity is the job's cloud identity (role, IAM member or
+	// managed identity), nil without it.
+	BackupIdentity pulumi.Resource
 }
 
 // newCloudServices creates the region's cloud services beside cluster,

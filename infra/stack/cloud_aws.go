@@ -42,6 +42,11 @@ func awsServices(ctx *pulumi.Context, cfg *Config, sec Secrets, p *CloudProvider
 		}
 		s.managedRedis(cache, hostPort(cache.PrimaryEndpoint, cache.Port), sec.RedisPassword, nil, subnets, awscomp.RedisPort)
 	}
+	if cfg.ExportsBackups() {
+		if s.BackupJob, s.BackupIdentity, err = awsBackupJob(ctx, cfg, c, store, inRegion); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.Backup.Enabled {
 		plan, err := newS3Backup(ctx, "backup", s3BackupArgs{
 			prefix: "mmllm-" + ctx.Stack() + "-models", buckets: pulumi.StringArray{store.BucketARN},

@@ -8,7 +8,8 @@ import (
 // azureServices are an aks region's geo-redundant model storage account
 // (copied to the region's Azure pair, reachable from the nodes' subnet)
 // and its Azure Cache for Redis (redis.kind managed). Backups on aks are
-// the in-cluster Redis's snapshot job (backup.enabled).
+// the in-cluster Redis's snapshot job (backup.enabled) and the backup job's
+// workload identity (backup.export).
 func azureServices(ctx *pulumi.Context, cfg *Config, sec Secrets, p *CloudProviders, c *azurecomp.Cluster) (*CloudServices, error) {
 	a, m := cfg.Cluster.AKS, cfg.Models
 	inSubscription := pulumi.Provider(p.Azure)
@@ -40,6 +41,11 @@ func azureServices(ctx *pulumi.Context, cfg *Config, sec Secrets, p *CloudProvid
 		// trusted.
 		s.managedRedis(cache, hostPort(cache.HostName, cache.Port), cache.PrimaryKey, nil,
 			[]pulumi.StringInput{pulumi.String(c.EndpointsCIDR)}, azurecomp.RedisTLSPort)
+	}
+	if cfg.ExportsBackups() {
+		if s.BackupJob, s.BackupIdentity, err = azureBackupJob(ctx, cfg, c, store, inSubscription); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }

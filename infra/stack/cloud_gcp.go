@@ -41,6 +41,11 @@ func gcpServices(ctx *pulumi.Context, cfg *Config, p *CloudProviders, c *gcpcomp
 		s.managedRedis(cache, hostPort(cache.Host, cache.Port), cache.AuthString, cache.CACert,
 			[]pulumi.StringInput{cache.ReservedIPRange}, gcpcomp.RedisTLSPort)
 	}
+	if cfg.ExportsBackups() {
+		if s.BackupJob, s.BackupIdentity, err = gcpBackupJob(ctx, cfg, store, inProject); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.Backup.Enabled {
 		plan, err := gkebackup.NewBackupPlan(ctx, "backup", &gkebackup.BackupPlanArgs{
 			Project:  pulumi.String(g.Project),

@@ -259,6 +259,24 @@ type BackupConfig struct {
 	StorageSize string `json:"storageSize,omitempty"`
 	// StorageClass is that volume's StorageClass (default the cluster's).
 	StorageClass string `json:"storageClass,omitempty"`
+	// Export is the backup job of the cloud kinds (key backup.export):
+	// the in-cluster Redis's dump and the namespace's configuration
+	// uploaded to the region's model bucket (components/backup).
+	Export *BackupExportConfig `json:"export,omitempty"`
+}
+
+// BackupExportConfig is the key backup.export (cloud kinds only).
+type BackupExportConfig struct {
+	// Enabled deploys the backup CronJob and its write-only cloud identity.
+	Enabled bool `json:"enabled"`
+	// Schedule is its cron schedule, in UTC (default backup.schedule).
+	Schedule string `json:"schedule,omitempty"`
+}
+
+// ExportsBackups reports whether the stack deploys the backup job that
+// uploads to the model bucket (backup.export.enabled).
+func (c *Config) ExportsBackups() bool {
+	return c.Backup.Enabled && c.Backup.Export != nil && c.Backup.Export.Enabled
 }
 
 // ChaosConfig is the key chaos: Chaos Mesh (components/chaos), namespace-
@@ -430,6 +448,9 @@ func (c *Config) applyDefaults() {
 		}
 		if c.Backup.StorageSize == "" {
 			c.Backup.StorageSize = defaultBackupStorageSize
+		}
+		if e := c.Backup.Export; e != nil && e.Enabled {
+			e.Schedule = cmp.Or(e.Schedule, c.Backup.Schedule)
 		}
 	}
 }

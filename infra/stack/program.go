@@ -13,6 +13,7 @@ package stack
 import (
 	"fmt"
 
+	"github.com/mobile-mm-llm/mobile-mm-llm/components/backup"
 	"github.com/mobile-mm-llm/mobile-mm-llm/components/chaos"
 	"github.com/mobile-mm-llm/mobile-mm-llm/components/gpu"
 	"github.com/mobile-mm-llm/mobile-mm-llm/components/keda"
@@ -90,6 +91,9 @@ type Deployment struct {
 	Security *security.Baseline
 	// Backup is the in-cluster Redis's snapshot schedule (backup.enabled).
 	Backup *RedisSnapshots
+	// BackupJob uploads the Redis dump and the namespace's configuration
+	// to the model bucket (backup.export, cloud kinds).
+	BackupJob *backup.Job
 	// Chaos is Chaos Mesh and its experiment (chaos.enabled).
 	Chaos *chaos.Mesh
 	// GlobalIngress serves ingress.globalHost.
@@ -200,6 +204,11 @@ func Deploy(ctx *pulumi.Context, cfg *Config, sec Secrets) (*Deployment, error) 
 			return nil, err
 		}
 	}
+	if d.Cloud != nil && d.Cloud.BackupJob != nil {
+		if d.BackupJob, err = newBackupJob(ctx, cfg, d, k8s); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.Chaos.Enabled {
 		if d.Chaos, err = chaos.NewMesh(ctx, "chaos", chaosArgs(cfg.Chaos, cfg.Namespace, d.Inference.SelectorLabels), k8s, inNamespace); err != nil {
 			return nil, err
@@ -246,7 +255,8 @@ func inferenceArgs(cfg *Config, sec Secrets, prometheusURL string) *workload.Arg
 // namespace, deploymentName, serviceName, environment, region, clusterKind,
 // prometheusUrl; kubeconfig (secret; not in render mode); redisAddress with
 // a Redis (the in-cluster Service, or the managed TLS endpoint); modelStore
-// on the cloud kinds; backupVault and backupRoleArn with AWS Backup (eks).
+// on the cloud kinds; backupVault and backupRoleArn with AWS Backup (eks);
+// backupDestination with the backup job (backup.export).
 func outputs(cfg *Config, d *Deployment, prometheusURL string) map[string]pulumi.Input {
 	out := map[string]pulumi.Input{
 		"url":             d.Inference.URL,
@@ -270,6 +280,9 @@ func outputs(cfg *Config, d *Deployment, prometheusURL string) map[string]pulumi
 		out["modelStore"] = d.Cloud.ModelStoreURL
 		if d.Cloud.Redis != nil {
 			out["redisAddress"] = d.Cloud.RedisAddress
+		}
+		if d.BackupJob != nil {
+			out["backupDestination"] = d.BackupJob.Destination
 		}
 		for k, v := range d.Cloud.BackupOutputs {
 			out[k] = v

@@ -2,6 +2,7 @@ package stack_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/mobile-mm-llm/mobile-mm-llm/components/aws"
 	"github.com/mobile-mm-llm/mobile-mm-llm/components/azure"
+	"github.com/mobile-mm-llm/mobile-mm-llm/components/backup"
 	"github.com/mobile-mm-llm/mobile-mm-llm/components/chaos"
 	"github.com/mobile-mm-llm/mobile-mm-llm/components/gcp"
 	"github.com/mobile-mm-llm/mobile-mm-llm/components/global/cloud"
@@ -120,6 +122,7 @@ func checkComponents(t *testing.T, rec *runner.Recorder, cfg *stack.Config) {
 		redis.TypeToken:                      cfg.InClusterRedis(),
 		stack.RedisSnapshotsTypeToken:        cfg.Backup.Enabled && cfg.InClusterRedis(),
 		chaos.TypeToken:                      cfg.Chaos.Enabled,
+		backup.TypeToken:                     cfg.ExportsBackups(),
 	}
 	for typ, present := range want {
 		n := len(rec.OfType(typ))
@@ -597,14 +600,21 @@ var registrationsPerStack = map[string]int{
 	"dev":         41,
 	"local":       26,
 	"prod-onprem": 50,
-	// 114 + the Secret holding ElastiCache's AUTH token for the server.
-	"prod-aws-us-east-1": 115,
-	"prod-aws-eu-west-1": 115,
+	// The backup job (backup.export) is its component, ServiceAccount,
+	// Role, RoleBinding, NetworkPolicy and CronJob (6), plus Redis's
+	// ingress NetworkPolicy with the in-cluster Redis, plus its cloud
+	// identity: an IAM role and its policy (eks), a bucket IAM member
+	// (gke), or a managed identity, its federated credential, a custom
+	// role and its assignment (aks).
+	// 114 + the Secret holding ElastiCache's AUTH token for the server
+	// + 8 for the backup job.
+	"prod-aws-us-east-1": 123,
+	"prod-aws-eu-west-1": 123,
 	// 55 + the Secret holding Memorystore's AUTH string and the ConfigMap
-	// holding its CA, for the server.
-	"prod-gcp-asia-southeast1": 57,
-	// In-cluster Redis: unchanged.
-	"prod-azure-westeurope": 66,
+	// holding its CA, for the server, + 7 for the backup job.
+	"prod-gcp-asia-southeast1": 64,
+	// In-cluster Redis: 66 + 11 for the backup job.
+	"prod-azure-westeurope": 77,
 	"global":                26,
 }
 
@@ -733,6 +743,68 @@ func TestEveryKubernetesObjectDecodesStrictly(t *testing.T) {
 			objs, errs := deploy.ValidateDocuments(name, []byte(strings.Join(docs, "\n---\n")))
 			require.Empty(t, errs)
 			require.Len(t, objs, len(docs))
+		})
+	}
+}
+
+// TestBackupJobUploadsToTheModelBucket: on every cloud stack with
+// backup.export the job dumps the in-cluster Redis only where there is one,
+// uploads to the stack's model bucket, and its identity is bound to the
+// job's ServiceAccount.
+func TestBackupJobUploadsToTheModelBucket(t *testing.T) {
+	for _, name := range []string{"prod-aws-us-east-1", "prod-gcp-asia-southeast1", "prod-azure-westeurope"} {
+		t.Run(name, func(t *testing.T) {
+			sf, cfg := loadStack(t, stacksDir, name)
+			require.True(t, cfg.ExportsBackups())
+			rec, err := program.Execute(sf)
+			require.NoError(t, err)
+			var cj map[string]any
+			for _, r := range rec.OfType("kubernetes:batch/v1:CronJob") {
+				if p := r.Plain(); at(p, "metadata", "name") == "backup" {
+					cj = p
+				}
+			}
+			require.NotNil(t, cj, "the backup CronJob")
+			require.Equal(t, cfg.Backup.Schedule, at(cj, "spec", "schedule"), "backup.export.schedule defaults to backup.schedule")
+			pod := at(cj, "spec", "jobTemplate", "spec", "template", "spec")
+			inits := at(pod, "initContainers").([]any)
+			require.Equal(t, cfg.InClusterRedis(), len(inits) == 2, "the Redis step only for the in-cluster Redis")
+			up := at(pod, "containers", 0)
+			var bucket any
+			for _, e := range at(up, "env").([]any) {
+				if at(e, "name") == "BACKUP_BUCKET" {
+					bucket = at(e, "value")
+				}
+			}
+			sa := rec.OfType("kubernetes:core/v1:ServiceAccount")
+			var annotations any
+			for _, r := range sa {
+				if p := r.Plain(); at(p, "metadata", "name") == "backup" {
+					annotations = at(p, "metadata", "annotations")
+				}
+			}
+			switch cfg.Cluster.Kind {
+			case stack.ClusterEKS:
+				require.NotEmpty(t, bucket)
+				pol := plainOf(rec, "aws:iam/rolePolicy:RolePolicy")["backup-writer"]
+				require.Contains(t, pol["policy"], `"Action":"s3:PutObject"`)
+				require.Contains(t, pol["policy"], "/backups/*")
+				require.NotContains(t, pol["policy"], "s3:GetObject")
+				require.Contains(t, annotations, "eks.amazonaws.com/role-arn")
+			case stack.ClusterGKE:
+				_, m := one(t, rec, "gcp:storage/bucketIAMMember:BucketIAMMember")
+				require.Equal(t, "roles/storage.objectCreator", m["role"])
+				require.Equal(t, bucket, m["bucket"], "the job writes to the bucket it is granted")
+				require.True(t, strings.HasSuffix(m["member"].(string), "/subject/ns/"+cfg.Namespace+"/sa/backup"))
+			case stack.ClusterAKS:
+				_, fc := one(t, rec, "azure-native:managedidentity:FederatedIdentityCredential")
+				require.Equal(t, "system:serviceaccount:"+cfg.Namespace+":backup", fc["subject"])
+				_, rd := one(t, rec, "azure-native:authorization:RoleDefinition")
+				require.NotContains(t, fmt.Sprint(rd["permissions"]), "read")
+				require.Contains(t, annotations, "azure.workload.identity/client-id")
+				// The account's name is an output of a by-token resource,
+				// which the mocks leave empty.
+			}
 		})
 	}
 }

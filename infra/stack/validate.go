@@ -3,6 +3,7 @@ package stack
 import (
 	"errors"
 	"fmt"
+	"github.com/mobile-mm-llm/mobile-mm-llm/components/backup"
 	"slices"
 	"strings"
 
@@ -190,7 +191,7 @@ func (c *Config) validateBackup(ch *kube.Checker) {
 		}
 		return
 	}
-	if !c.InClusterRedis() && c.Cluster.Kind != ClusterEKS && c.Cluster.Kind != ClusterGKE {
+	if !c.InClusterRedis() && c.Cluster.Kind != ClusterEKS && c.Cluster.Kind != ClusterGKE && !(c.ExportsBackups() && c.CloudKind()) {
 		ch.Failf(key+".enabled", "needs redis.enabled with the in-cluster Redis, whose snapshots the backup job takes (eks backs up the model bucket with AWS Backup, gke the cluster with Backup for GKE)")
 	}
 	if c.Cluster.Kind == ClusterEKS {
@@ -200,6 +201,16 @@ func (c *Config) validateBackup(ch *kube.Checker) {
 	}
 	ch.Min(key+".retentionDays", b.RetentionDays, 1)
 	ch.Quantity(key+".storageSize", b.StorageSize)
+	if e := b.Export; e != nil {
+		switch {
+		case !e.Enabled && *e != (BackupExportConfig{}):
+			ch.Failf(key+".export", "sets a schedule but backup.export.enabled is false")
+		case e.Enabled && !c.CloudKind():
+			ch.Failf(key+".export.enabled", "needs cluster.kind eks, gke or aks, whose model bucket it uploads to (an existing cluster keeps the Redis snapshot job's volume)")
+		case e.Enabled:
+			backup.CheckSchedule(ch, key+".export.schedule", e.Schedule)
+		}
+	}
 	if b.StorageClass != "" {
 		ch.Name(key+".storageClass", b.StorageClass)
 	}
