@@ -345,25 +345,8 @@ func (b builder) build() error {
 	dest := destination(a.Upload)
 	cj, err := batchv1.NewCronJob(b.ctx, b.name+"-cronjob", &batchv1.CronJobArgs{
 		Metadata: b.meta(a.Name),
-		Spec: &batchv1.CronJobSpecArgs{
-			Schedule:                   pulumi.String(a.Schedule),
-			TimeZone:                   pulumi.String("Etc/UTC"),
-			ConcurrencyPolicy:          pulumi.String("Forbid"),
-			StartingDeadlineSeconds:    pulumi.Int(3600),
-			SuccessfulJobsHistoryLimit: pulumi.Int(3),
-			FailedJobsHistoryLimit:     pulumi.Int(3),
-			JobTemplate: &batchv1.JobTemplateSpecArgs{
-				Metadata: &metav1.ObjectMetaArgs{Labels: kube.StringMap(b.labels)},
-				Spec: &batchv1.JobSpecArgs{
-					BackoffLimit:          pulumi.Int(a.BackoffLimit),
-					ActiveDeadlineSeconds: pulumi.Int(a.ActiveDeadlineSeconds),
-					Template: &corev1.PodTemplateSpecArgs{
-						Metadata: &metav1.ObjectMetaArgs{Labels: kube.StringMap(kube.Merge(b.labels, a.PodLabels, b.podLabels))},
-						Spec:     b.podSpec(sa.Metadata.Name().Elem()),
-					},
-				},
-			},
-		},
+		Spec: kube.MaintenanceCronJob(a.Schedule, b.labels, kube.Merge(a.PodLabels, b.podLabels), a.BackoffLimit, a.ActiveDeadlineSeconds,
+			b.podSpec(sa.Metadata.Name().Elem())),
 	}, b.child(), pulumi.DependsOn([]pulumi.Resource{role}))
 	if err != nil {
 		return fmt.Errorf("cron job: %w", err)

@@ -84,25 +84,8 @@ func newRedisSnapshots(ctx *pulumi.Context, name string, a redisSnapshotsArgs, o
 	}
 	cj, err := batchv1.NewCronJob(ctx, name+"-cronjob", &batchv1.CronJobArgs{
 		Metadata: meta(objName),
-		Spec: &batchv1.CronJobSpecArgs{
-			Schedule:                   pulumi.String(a.backup.Schedule),
-			TimeZone:                   pulumi.String("Etc/UTC"),
-			ConcurrencyPolicy:          pulumi.String("Forbid"),
-			StartingDeadlineSeconds:    pulumi.Int(3600),
-			SuccessfulJobsHistoryLimit: pulumi.Int(3),
-			FailedJobsHistoryLimit:     pulumi.Int(3),
-			JobTemplate: &batchv1.JobTemplateSpecArgs{
-				Metadata: &metav1.ObjectMetaArgs{Labels: kube.StringMap(labels)},
-				Spec: &batchv1.JobSpecArgs{
-					BackoffLimit:          pulumi.Int(2),
-					ActiveDeadlineSeconds: pulumi.Int(3600),
-					Template: &corev1.PodTemplateSpecArgs{
-						Metadata: &metav1.ObjectMetaArgs{Labels: kube.StringMap(kube.Merge(labels, podLabels))},
-						Spec:     snapshotPodSpec(a, sa.Metadata.Name().Elem(), pvc.Metadata.Name().Elem()),
-					},
-				},
-			},
-		},
+		Spec: kube.MaintenanceCronJob(a.backup.Schedule, labels, podLabels, 2, 3600,
+			snapshotPodSpec(a, sa.Metadata.Name().Elem(), pvc.Metadata.Name().Elem())),
 	}, child)
 	if err != nil {
 		return nil, fmt.Errorf("redis snapshots %q: cron job: %w", name, err)
