@@ -12,11 +12,18 @@
 // NVRTC's path when it is not in the loader's. They compute, on the engine's own formats with
 // the row layout unchanged (engine/quant/rows.go):
 //
-//   - Int2/Int4/Int8 weight × Q8 activation matrix-vector products (one
-//     warp per row, dp4a integer dot products) and small-batch products
-//     (up to 8 activation vectors per pass over the weights);
+//   - Int2/Int4/Int8 weight × Q8 activation matrix-vector products (four
+//     rows per warp, weights read past L1, dp4a integer dot products) and
+//     small-batch products (up to 8 activation vectors per pass over the
+//     weights);
 //   - Q8 activation quantization, RMSNorm, RoPE, softmax, SwiGLU, residual
-//     add and one decode step of grouped-query attention over a KV cache.
+//     add and one decode step of grouped-query attention over a KV cache,
+//     with fused forms (rmsnorm_q8, swiglu_q8) and forms that read the
+//     sequence position from device memory (Position).
+//
+// A Batch collects operations; a Graph runs a batch as a CUDA graph, one
+// driver call for hundreds of small kernels, replayed unchanged when its
+// kernels read their position from a Position.
 //
 // The kernels are compiled with --fmad=false, so the float operations of a
 // row product round exactly as written: results equal a Go emulation of the
