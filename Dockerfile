@@ -30,6 +30,12 @@ RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache
     CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} \
     go build -ldflags "-s -w -X main.version=${VERSION}" -o /out/mmllm ./cmd/mmllm
 
+# ---- nvrtc: NVIDIA's runtime compiler, with which the CUDA path compiles its
+# kernels when the server starts on a GPU node: the NVIDIA container toolkit
+# mounts the driver (libcuda) into the container, not the toolkit's NVRTC.
+# Only libnvrtc and its builtins are taken, for the target platform.
+FROM nvidia/cuda:12.8.1-runtime-ubuntu24.04 AS nvrtc
+
 # ---- runtime: glibc (for dlopen of libcuda.so.1), CA certificates and tzdata;
 # no shell, no package manager, no OpenSSL (Go has its own TLS).
 FROM gcr.io/distroless/base-nossl-debian12 AS runtime
@@ -41,6 +47,10 @@ LABEL org.opencontainers.image.title="mmllm" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}"
 COPY --from=build --chown=0:0 --chmod=0555 /out/mmllm /usr/local/bin/mmllm
+# The versioned libraries and their links (the patterns match both); the
+# loader finds NVRTC's builtins beside it (engine/cuda/nvrtc.go).
+COPY --from=nvrtc --chown=0:0 /usr/local/cuda/lib64/libnvrtc.so.12* /usr/local/cuda/lib64/libnvrtc-builtins.so.12* /usr/local/nvrtc/
+ENV MMLLM_NVRTC=/usr/local/nvrtc/libnvrtc.so.12
 # The only writable path: mount an emptyDir (Kubernetes) or --tmpfs /tmp
 # (docker run --read-only); the anonymous volume covers a plain docker run.
 ENV TMPDIR=/tmp HOME=/tmp GIN_MODE=release

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mobile-mm-llm/mobile-mm-llm/engine/cuda"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
@@ -138,6 +139,34 @@ func TestDockerfileStages(t *testing.T) {
 	require.Equal(t, "gcr.io/distroless/base-nossl-debian12", img.Base,
 		"distroless with glibc, CA certificates and tzdata; no shell, no OpenSSL")
 	require.Empty(t, All[*instructions.RunCommand](img), "the image stage runs nothing: it has no shell")
+}
+
+// TestDockerfileShipsNVRTC: GPU nodes mount the driver into the container
+// but not NVRTC, which the CUDA path compiles its kernels with; the image
+// takes libnvrtc and its builtins from NVIDIA's CUDA runtime image and
+// names the library in the variable engine/cuda reads.
+func TestDockerfileShipsNVRTC(t *testing.T) {
+	df := parseRepoDockerfile(t)
+	nvrtc, ok := df.Stage("nvrtc")
+	require.True(t, ok, "a stage named nvrtc")
+	require.Regexp(t, `^nvidia/cuda:12\.\d+\.\d+-runtime-ubuntu\d+\.\d+$`, nvrtc.Base, "a pinned CUDA 12 runtime image")
+
+	img := imageStage(t, df)
+	var dest string
+	for _, c := range All[*instructions.CopyCommand](img) {
+		if c.From != "nvrtc" {
+			continue
+		}
+		require.Equal(t, []string{"/usr/local/cuda/lib64/libnvrtc.so.12*", "/usr/local/cuda/lib64/libnvrtc-builtins.so.12*"}, c.SourcePaths,
+			"the library and its builtins, with their version links")
+		dest = c.DestPath
+	}
+	require.Equal(t, "/usr/local/nvrtc/", dest, "NVRTC is copied into the image")
+	args, err := df.Args(img)
+	require.NoError(t, err)
+	env, err := df.Env(img, args)
+	require.NoError(t, err)
+	require.Equal(t, dest+"libnvrtc.so.12", env[cuda.EnvNVRTC], "the server loads the copied NVRTC")
 }
 
 func TestDockerfileRunsAsUID1000(t *testing.T) {
