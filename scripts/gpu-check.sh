@@ -12,6 +12,7 @@
 #                  and modules are (CGO_ENABLED=0 go test -c -o cuda.test ./engine/cuda/);
 #                  without it the binary is built here with $GO (default go)
 #   GPU_CHECK_DECODER_BIN  the same for ./engine/decoder/ (decoder.test)
+#   GPU_CHECK_RUNTIME_BIN  the same for ./engine/runtime/ (runtime.test)
 #   MMLLM_NVRTC    path of libnvrtc.so when it is not in the loader's path
 #   BENCHTIME      go benchmark time per shape (default 50x)
 #
@@ -24,6 +25,7 @@ GO=${GO:-go}
 BENCHTIME=${BENCHTIME:-50x}
 bin=${GPU_CHECK_BIN:-}
 dbin=${GPU_CHECK_DECODER_BIN:-}
+rbin=${GPU_CHECK_RUNTIME_BIN:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 if [[ -z $bin ]]; then
@@ -36,7 +38,13 @@ if [[ -z $dbin ]]; then
 	echo "gpu-check: building the engine/decoder test binary"
 	CGO_ENABLED=0 "$GO" test -c -o "$dbin" ./engine/decoder/
 fi
+if [[ -z $rbin ]]; then
+	rbin=$tmp/runtime.test
+	echo "gpu-check: building the engine/runtime test binary"
+	CGO_ENABLED=0 "$GO" test -c -o "$rbin" ./engine/runtime/
+fi
 dbin=$(realpath "$dbin")
+rbin=$(realpath "$rbin")
 
 # The GPU tests skip without a device; with MMLLM_CUDA_REQUIRE=1 they fail
 # instead, so nothing here can pass by skipping.
@@ -65,6 +73,16 @@ status=${PIPESTATUS[0]}
 set -e
 if [[ $status -ne 0 ]]; then
 	echo "gpu-check: FAILED: the GPU decoder differs from the CPU decoder (exit $status)" >&2
+	exit 1
+fi
+
+echo "gpu-check: the runtime serving chat requests with the decoder on the GPU, against the CPU's answers"
+set +e
+(cd engine/runtime && "$rbin" -test.run '^TestGPU' -test.v -test.timeout 120s) 2>&1 | grep -Ev '^=== (RUN|PAUSE|CONT)'
+status=${PIPESTATUS[0]}
+set -e
+if [[ $status -ne 0 ]]; then
+	echo "gpu-check: FAILED: the GPU runtime's answers differ from the CPU's (exit $status)" >&2
 	exit 1
 fi
 

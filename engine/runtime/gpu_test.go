@@ -1,0 +1,83 @@
+package runtime
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/mobile-mm-llm/mobile-mm-llm/engine/cuda"
+	"github.com/mobile-mm-llm/mobile-mm-llm/engine/gguf"
+	"github.com/mobile-mm-llm/mobile-mm-llm/engine/quantize"
+	"github.com/stretchr/testify/require"
+)
+
+// TestGPURuntimeMatchesCPU serves the same chat requests from a runtime
+// whose decoder runs on the GPU and from one on the CPU, the tiny model
+// quantized with the int8 recipe: the greedy answers are equal, one at a
+// time and four at once. It needs an NVIDIA GPU and skips without one
+// (scripts/gpu-check.sh sets MMLLM_CUDA_REQUIRE=1, which fails instead).
+func TestGPURuntimeMatchesCPU(t *testing.T) {
+	d, err := cuda.Open()
+	if err == nil {
+		if err = d.Prepare(); err != nil {
+			_ = d.Close()
+		}
+	}
+	if err != nil {
+		if os.Getenv("MMLLM_CUDA_REQUIRE") == "1" {
+			t.Fatalf("MMLLM_CUDA_REQUIRE=1 but there is no usable CUDA device: %v", err)
+		}
+		t.Skipf("no CUDA device, the runtime cannot run on a GPU here: %v", err)
+	}
+	t.Cleanup(func() { require.NoError(t, d.Close()) })
+
+	src, err := gguf.Open(filepath.Join(testdata, "tiny-llama-gpt2vocab-f32.gguf"))
+	require.NoError(t, err)
+	defer src.Close()
+	recipe, err := quantize.RecipeByName("int8")
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	_, err = quantize.Write(context.Background(), src, &buf, quantize.Options{Recipe: recipe})
+	require.NoError(t, err)
+	f, err := gguf.Parse("tiny-int8", buf.Bytes())
+	require.NoError(t, err)
+
+	var logged []string
+	gpu, err := Open(f, nil, Options{Threads: 1, Sequences: 4, Context: 128, Device: d,
+		Logf: func(format string, args ...any) { logged = append(logged, fmt.Sprintf(format, args...)) }})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, gpu.Close()) })
+	require.Equal(t, "cuda", gpu.Device(), "the decoder runs on the GPU (log: %v)", logged)
+	cpu, err := Open(f, nil, Options{Threads: 1, Sequences: 1, Context: 128})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, cpu.Close()) })
+
+	reqs := []Request{chat("Hello world", 12), chat("The quick brown fox", 7), chat("What is two plus two?", 10), chat("Hello world", 5)}
+	want := make([]string, len(reqs))
+	ctx := context.Background()
+	for i, req := range reqs {
+		c, err := cpu.Generate(ctx, req, nil)
+		require.NoError(t, err)
+		g, err := gpu.Generate(ctx, req, nil)
+		require.NoError(t, err)
+		require.Equal(t, c.Text, g.Text, "request %d", i)
+		require.Equal(t, c.CompletionTokens, g.CompletionTokens, "request %d", i)
+		want[i] = c.Text
+	}
+	got := make([]string, len(reqs))
+	var wg sync.WaitGroup
+	for i, req := range reqs {
+		wg.Go(func() {
+			res, err := gpu.Generate(ctx, req, nil)
+			require.NoError(t, err)
+			got[i] = res.Text
+		})
+	}
+	wg.Wait()
+	require.Equal(t, want, got, "four requests at once on the GPU")
+	t.Logf("GPU runtime on %s: %d requests equal to the CPU's", d.Name, len(reqs))
+}
