@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# gpu-check: build the engine/cuda and engine/decoder test binaries, run the
+# gpu-check: build the engine/cuda, decoder and runtime test binaries, run the
 # CUDA correctness tests against the CPU reference (kernels, then the whole
 # decoder on the GPU) and print the bandwidth benchmark (GB/s of weight bytes
 # and the fraction of the card's DRAM peak) and the GPU decoder's tokens/s. Meant for a machine with an
