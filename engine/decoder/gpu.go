@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/mobile-mm-llm/mobile-mm-llm/engine/cuda"
 )
@@ -22,6 +23,13 @@ type GPUModel struct {
 	outNorm *cuda.Buffer
 	layers  []gpuLayer
 	rope    *cuda.Rope
+
+	// The batched passes (gpu_batch.go), under mu.
+	mu     sync.Mutex
+	nextID int
+	acts   *gpuActs            // maxGPUBatch rows, allocated by the first DecodeBatch
+	passes map[string]*gpuPass // by the sequences' ids and whether logits are wanted
+	host   []float32           // the embeddings and logits of a pass, on the host
 }
 
 // gpuLayer is one block's weights on the device.
@@ -127,8 +135,9 @@ func (g *GPUModel) Bytes() int {
 }
 
 // Close frees the weights' device memory (a partly uploaded model's too).
+// Its states must be closed first.
 func (g *GPUModel) Close() error {
-	var errs []error
+	errs := []error{g.closePasses()}
 	free := func(f interface{ Free() error }) {
 		if f != nil {
 			errs = append(errs, f.Free())
@@ -165,25 +174,82 @@ func (g *GPUModel) Close() error {
 // serves one sequence at a time from one goroutine.
 type GPUState struct {
 	g      *GPUModel
+	id     int // the model's number for it, which orders batches
 	Pos    int // positions in the cache
 	ctxLen int
 	// Logits are the next-token logits after a call that asked for them.
 	Logits []float32
 
-	k, v         []*cuda.Buffer // per layer: ctxLen × KVDim floats
-	kNew, vNew   *cuda.Buffer   // the new position's key and value, KVDim floats
-	x, h, q, att *cuda.Buffer   // Dim floats
-	gate, up     *cuda.Buffer   // FFN floats
-	logits       *cuda.Buffer   // Vocab floats
-	qDim, qFFN   *cuda.Q8Buffer // quantized activations
-	at           *cuda.Position // the position being computed, on the device
-	host         []float32      // one embedding row, decoded on the host
+	cache gpuCache
+	acts  *gpuActs  // one row
+	host  []float32 // one embedding row, decoded on the host
 	// steps are a position's kernels without (0) and with (1) logits,
-	// built once: they read the position from at. graphs replay them;
-	// direct launches them one by one instead (for comparison in tests).
+	// built once: they read the position from cache.at. graphs replay
+	// them; direct launches them one by one instead (for comparison in
+	// tests).
 	steps  [2]*cuda.Batch
 	graphs [2]*cuda.Graph
 	direct bool
+}
+
+// gpuCache is one sequence's KV cache and the position being computed,
+// on the device.
+type gpuCache struct {
+	k, v []*cuda.Buffer // per layer: capacity × KVDim floats
+	at   *cuda.Position
+}
+
+// gpuActs are the activations of a pass over up to rows sequences: row i
+// of each buffer (and vector i of each Q8 buffer) is the pass's i-th
+// sequence's.
+type gpuActs struct {
+	rows         int
+	x, h, q, att *cuda.Buffer // Dim floats per row
+	kNew, vNew   *cuda.Buffer // the new position's key and value, KVDim floats per row
+	gate, up     *cuda.Buffer // FFN floats per row
+	logits       *cuda.Buffer // Vocab floats per row
+	qDim, qFFN   *cuda.Q8Buffer
+}
+
+// newActs allocates the activations of passes over up to rows sequences.
+func (g *GPUModel) newActs(rows int) (a *gpuActs, err error) {
+	m := g.m
+	a = &gpuActs{rows: rows}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, a.free())
+			a = nil
+		}
+	}()
+	for _, b := range []struct {
+		dst **cuda.Buffer
+		n   int
+	}{{&a.x, m.Dim}, {&a.h, m.Dim}, {&a.q, m.Dim}, {&a.att, m.Dim}, {&a.gate, m.FFN}, {&a.up, m.FFN},
+		{&a.logits, m.Vocab}, {&a.kNew, m.KVDim}, {&a.vNew, m.KVDim}} {
+		if *b.dst, err = g.d.Alloc(4 * rows * b.n); err != nil {
+			return a, err
+		}
+	}
+	if a.qDim, err = g.d.NewQ8Buffer(m.Dim, rows); err != nil {
+		return a, err
+	}
+	a.qFFN, err = g.d.NewQ8Buffer(m.FFN, rows)
+	return a, err
+}
+
+func (a *gpuActs) free() error {
+	var errs []error
+	for _, b := range []*cuda.Buffer{a.x, a.h, a.q, a.att, a.gate, a.up, a.logits, a.kNew, a.vNew} {
+		if b != nil {
+			errs = append(errs, b.Free())
+		}
+	}
+	for _, q := range []*cuda.Q8Buffer{a.qDim, a.qFFN} {
+		if q != nil {
+			errs = append(errs, q.Free())
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // NewState allocates a sequence of up to ctxLen positions on the device.
@@ -193,85 +259,95 @@ func (g *GPUModel) NewState(ctxLen int) (s *GPUState, err error) {
 	if ctxLen <= 0 || ctxLen > m.Context {
 		return nil, fmt.Errorf("decoder: context length %d out of range [1, %d]", ctxLen, m.Context)
 	}
-	s = &GPUState{g: g, ctxLen: ctxLen, Logits: make([]float32, m.Vocab), host: make([]float32, m.Dim)}
+	s = &GPUState{g: g, id: g.newID(), ctxLen: ctxLen, Logits: make([]float32, m.Vocab), host: make([]float32, m.Dim)}
 	defer func() {
 		if err != nil {
 			err = errors.Join(fmt.Errorf("decoder: GPU state: %w", err), s.Close())
 			s = nil
 		}
 	}()
-	floats := func(n int) (*cuda.Buffer, error) { return g.d.Alloc(4 * n) }
-	for _, b := range []struct {
-		dst **cuda.Buffer
-		n   int
-	}{{&s.x, m.Dim}, {&s.h, m.Dim}, {&s.q, m.Dim}, {&s.att, m.Dim},
-		{&s.gate, m.FFN}, {&s.up, m.FFN}, {&s.logits, m.Vocab}, {&s.kNew, m.KVDim}, {&s.vNew, m.KVDim}} {
-		if *b.dst, err = floats(b.n); err != nil {
-			return s, err
-		}
-	}
-	if s.qDim, err = g.d.NewQ8Buffer(m.Dim, 1); err != nil {
+	if s.acts, err = g.newActs(1); err != nil {
 		return s, err
 	}
-	if s.qFFN, err = g.d.NewQ8Buffer(m.FFN, 1); err != nil {
-		return s, err
-	}
-	s.k, s.v = make([]*cuda.Buffer, len(m.Layers)), make([]*cuda.Buffer, len(m.Layers))
+	c := &s.cache
+	c.k, c.v = make([]*cuda.Buffer, len(m.Layers)), make([]*cuda.Buffer, len(m.Layers))
 	for i := range m.Layers {
-		if s.k[i], err = floats(ctxLen * m.KVDim); err != nil {
+		if c.k[i], err = g.d.Alloc(4 * ctxLen * m.KVDim); err != nil {
 			return s, err
 		}
-		if s.v[i], err = floats(ctxLen * m.KVDim); err != nil {
+		if c.v[i], err = g.d.Alloc(4 * ctxLen * m.KVDim); err != nil {
 			return s, err
 		}
 	}
-	if s.at, err = g.d.NewPosition(ctxLen); err != nil {
+	if c.at, err = g.d.NewPosition(ctxLen); err != nil {
 		return s, err
 	}
 	for i := range s.steps {
-		if s.steps[i], err = s.buildStep(i == 1); err != nil {
+		if s.steps[i], err = g.buildPass(s.acts, []*gpuCache{c}, i == 1); err != nil {
 			return s, err
 		}
 	}
 	return s, nil
 }
 
-// buildStep collects the kernels of one position, with or without the
-// logits, reading the position from s.at: the same batch serves every
-// position.
-func (s *GPUState) buildStep(logits bool) (*cuda.Batch, error) {
-	g, m := s.g, s.g.m
+// buildPass collects the kernels of one position of each sequence of seqs
+// (row i of a being seqs[i]'s), with or without the logits. The kernels
+// read each sequence's position from its cache.at, so the same batch
+// serves every position. The weight matrices are multiplied once for all
+// the rows (the GEMM kernels; GEMV for one row); each sequence has its own
+// rotary embedding, cache write and attention.
+func (g *GPUModel) buildPass(a *gpuActs, seqs []*gpuCache, logits bool) (*cuda.Batch, error) {
+	m, rows := g.m, len(seqs)
+	if rows == 0 || rows > a.rows {
+		return nil, fmt.Errorf("decoder: a pass over %d sequences with room for %d", rows, a.rows)
+	}
 	b := g.d.NewBatch()
 	shape := cuda.AttentionShape{Heads: m.Heads, KVHeads: m.KVHeads, HeadDim: m.HeadDim, KVStride: m.KVDim,
 		Scale: float32(1 / math.Sqrt(float64(m.HeadDim)))}
+	// Each sequence's rows of the per-sequence operations' buffers.
+	type seqRows struct{ q, att, k, v *cuda.Buffer }
+	views := make([]seqRows, rows)
+	for i := range views {
+		var errs [4]error
+		views[i].q, errs[0] = a.q.View(4*i*m.Dim, 4*m.Dim)
+		views[i].att, errs[1] = a.att.View(4*i*m.Dim, 4*m.Dim)
+		views[i].k, errs[2] = a.kNew.View(4*i*m.KVDim, 4*m.KVDim)
+		views[i].v, errs[3] = a.vNew.View(4*i*m.KVDim, 4*m.KVDim)
+		if err := errors.Join(errs[:]...); err != nil {
+			return nil, err
+		}
+	}
 	last := len(g.layers) - 1
 	// The attention input of layer 0; each later layer's comes from the
 	// previous layer's end, fused with its residual add.
-	b.RMSNormQ8(s.h, s.x, nil, g.layers[0].attnNorm, 1, m.NormEps, s.qDim)
+	b.RMSNormQ8(a.h, a.x, nil, g.layers[0].attnNorm, rows, m.NormEps, a.qDim)
 	for li := range g.layers {
 		l := &g.layers[li]
-		b.MatMul(l.q, s.qDim, 1, s.q)
-		b.MatMul(l.k, s.qDim, 1, s.kNew)
-		b.MatMul(l.v, s.qDim, 1, s.vNew)
-		b.ApplyRopeAt(g.rope, s.q, 1, m.Heads, s.at)
-		b.ApplyRopeAt(g.rope, s.kNew, 1, m.KVHeads, s.at)
-		b.StoreKV(s.k[li], s.v[li], s.kNew, s.vNew, m.KVDim, s.at)
-		b.AttentionAt(s.att, s.q, s.k[li], s.v[li], shape, s.at)
-		b.QuantizeQ8(s.att, s.qDim, 1)
-		b.MatMul(l.o, s.qDim, 1, s.h)
-		b.RMSNormQ8(s.h, s.x, s.h, l.ffnNorm, 1, m.NormEps, s.qDim) // x += h; the FFN input
-		b.MatMul(l.gate, s.qDim, 1, s.gate)
-		b.MatMul(l.up, s.qDim, 1, s.up)
-		b.SwiGLUQ8(s.gate, s.gate, s.up, 1, s.qFFN)
-		b.MatMul(l.down, s.qFFN, 1, s.h)
+		b.MatMul(l.q, a.qDim, rows, a.q)
+		b.MatMul(l.k, a.qDim, rows, a.kNew)
+		b.MatMul(l.v, a.qDim, rows, a.vNew)
+		for i, c := range seqs {
+			r := views[i]
+			b.ApplyRopeAt(g.rope, r.q, 1, m.Heads, c.at)
+			b.ApplyRopeAt(g.rope, r.k, 1, m.KVHeads, c.at)
+			b.StoreKV(c.k[li], c.v[li], r.k, r.v, m.KVDim, c.at)
+			b.AttentionAt(r.att, r.q, c.k[li], c.v[li], shape, c.at)
+		}
+		b.QuantizeQ8(a.att, a.qDim, rows)
+		b.MatMul(l.o, a.qDim, rows, a.h)
+		b.RMSNormQ8(a.h, a.x, a.h, l.ffnNorm, rows, m.NormEps, a.qDim) // x += h; the FFN input
+		b.MatMul(l.gate, a.qDim, rows, a.gate)
+		b.MatMul(l.up, a.qDim, rows, a.up)
+		b.SwiGLUQ8(a.gate, a.gate, a.up, rows, a.qFFN)
+		b.MatMul(l.down, a.qFFN, rows, a.h)
 		switch {
 		case li < last:
-			b.RMSNormQ8(s.h, s.x, s.h, g.layers[li+1].attnNorm, 1, m.NormEps, s.qDim) // x += h; the next layer's input
+			b.RMSNormQ8(a.h, a.x, a.h, g.layers[li+1].attnNorm, rows, m.NormEps, a.qDim) // x += h; the next layer's input
 		case logits:
-			b.RMSNormQ8(s.h, s.x, s.h, g.outNorm, 1, m.NormEps, s.qDim) // x += h; the output head's input
-			b.MatMul(g.output, s.qDim, 1, s.logits)
+			b.RMSNormQ8(a.h, a.x, a.h, g.outNorm, rows, m.NormEps, a.qDim) // x += h; the output head's input
+			b.MatMul(g.output, a.qDim, rows, a.logits)
 		default:
-			b.Add(s.x, s.x, s.h, m.Dim)
+			b.Add(a.x, a.x, a.h, rows*m.Dim)
 		}
 		if err := b.Err(); err != nil {
 			return nil, fmt.Errorf("layer %d: %w", li, err)
@@ -288,29 +364,25 @@ func (s *GPUState) Reset() { s.Pos = 0 }
 
 // Close frees the state's device memory.
 func (s *GPUState) Close() error {
-	var errs []error
+	errs := []error{s.g.forget(s)}
 	for i, g := range s.graphs {
 		if g != nil {
 			errs = append(errs, g.Close())
 			s.graphs[i] = nil
 		}
 	}
-	for _, b := range append(append([]*cuda.Buffer{s.x, s.h, s.q, s.att, s.gate, s.up, s.logits, s.kNew, s.vNew}, s.k...), s.v...) {
+	if s.acts != nil {
+		errs = append(errs, s.acts.free())
+	}
+	for _, b := range append(s.cache.k, s.cache.v...) {
 		if b != nil {
 			errs = append(errs, b.Free())
 		}
 	}
-	if s.at != nil {
-		errs = append(errs, s.at.Free())
+	if s.cache.at != nil {
+		errs = append(errs, s.cache.at.Free())
 	}
-	s.at, s.kNew, s.vNew, s.steps = nil, nil, nil, [2]*cuda.Batch{}
-	for _, q := range []*cuda.Q8Buffer{s.qDim, s.qFFN} {
-		if q != nil {
-			errs = append(errs, q.Free())
-		}
-	}
-	s.k, s.v, s.qDim, s.qFFN = nil, nil, nil, nil
-	s.x, s.h, s.q, s.att, s.gate, s.up, s.logits = nil, nil, nil, nil, nil, nil, nil
+	s.acts, s.cache, s.steps = nil, gpuCache{}, [2]*cuda.Batch{}
 	return errors.Join(errs...)
 }
 
@@ -394,17 +466,17 @@ func (s *GPUState) step(ctx context.Context, in Input, logits bool) error {
 		}
 		e = s.host
 	}
-	if err := s.x.WriteFloat32(e); err != nil {
+	if err := s.acts.x.WriteFloat32(e); err != nil {
 		return fmt.Errorf("decoder: GPU embedding: %w", err)
 	}
-	if err := s.at.Set(pos); err != nil {
+	if err := s.cache.at.Set(pos); err != nil {
 		return fmt.Errorf("decoder: GPU position %d: %w", pos, err)
 	}
 	if err := s.run(logits); err != nil {
 		return fmt.Errorf("decoder: GPU position %d: %w", pos, err)
 	}
 	if logits {
-		if err := s.logits.ReadFloat32(s.Logits); err != nil {
+		if err := s.acts.logits.ReadFloat32(s.Logits); err != nil {
 			return fmt.Errorf("decoder: GPU logits at position %d: %w", pos, err)
 		}
 	} else if err := s.g.d.Synchronize(); err != nil {

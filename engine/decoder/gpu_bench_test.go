@@ -2,6 +2,7 @@ package decoder
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/mobile-mm-llm/mobile-mm-llm/engine/generate"
@@ -46,5 +47,45 @@ func BenchmarkGPUDecodeTG64(b *testing.B) {
 				b.ReportMetric(float64(g.Bytes())/1e6, "weight-MB")
 			})
 		}
+	}
+}
+
+// BenchmarkGPUDecodeBatch decodes 32 greedy tokens on each of 1, 2, 4 and
+// 8 sequences together (GPUModel.DecodeBatch) at the SmolLM2-135M shape,
+// int2 recipe: aggregate tokens/s.
+func BenchmarkGPUDecodeBatch(b *testing.B) {
+	const gen = 32
+	d := gpuTestDevice(b)
+	g, err := benchModel(b, "int2").Upload(d)
+	require.NoError(b, err)
+	defer func() { require.NoError(b, g.Close()) }()
+	ctx := context.Background()
+	for _, seqs := range []int{1, 2, 4, 8} {
+		b.Run(fmt.Sprintf("seqs%d", seqs), func(b *testing.B) {
+			states, tokens := make([]*GPUState, seqs), make([]int, seqs)
+			for i := range states {
+				s, err := g.NewState(gen + 2)
+				require.NoError(b, err)
+				defer func() { require.NoError(b, s.Close()) }()
+				states[i] = s
+			}
+			run := func() {
+				for i, s := range states {
+					s.Reset()
+					tokens[i] = 1 + i
+				}
+				for range gen {
+					require.NoError(b, g.DecodeBatch(ctx, states, tokens, true))
+					for i, s := range states {
+						tokens[i] = generate.Argmax(s.Logits)
+					}
+				}
+			}
+			run() // builds the pass's graph
+			for b.Loop() {
+				run()
+			}
+			b.ReportMetric(float64(seqs*gen*b.N)/b.Elapsed().Seconds(), "tokens/s")
+		})
 	}
 }

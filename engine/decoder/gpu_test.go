@@ -152,3 +152,84 @@ func TestGPUStateRejectsBadInput(t *testing.T) {
 	require.ErrorIs(t, s.DecodeToken(cancelled, 1, true), context.Canceled)
 	require.Zero(t, s.Pos)
 }
+
+// TestGPUDecodeBatchMatchesDecodeToken decodes sets of sequences together
+// (in changing compositions and orders, more than one pass's worth too)
+// and the same sequences one at a time: the logits are equal bit for bit.
+func TestGPUDecodeBatchMatchesDecodeToken(t *testing.T) {
+	d := gpuTestDevice(t)
+	ctx := context.Background()
+	for _, recipe := range []string{"int2", "int8"} {
+		t.Run(recipe, func(t *testing.T) {
+			m := quantizedModel(t, recipe)
+			g, err := m.Upload(d)
+			require.NoError(t, err)
+			defer func() { require.NoError(t, g.Close()) }()
+			const n = 10
+			batched, single := make([]*GPUState, n), make([]*GPUState, n)
+			for i := range n {
+				for _, s := range []*[]*GPUState{&batched, &single} {
+					st, err := g.NewState(64)
+					require.NoError(t, err)
+					defer func() { require.NoError(t, st.Close()) }()
+					(*s)[i] = st
+				}
+				prompt := mixedPrompt(m, 3+i)[:3+i]
+				require.NoError(t, batched[i].Prefill(ctx, prompt))
+				require.NoError(t, single[i].Prefill(ctx, prompt))
+			}
+			for step, set := range [][]int{{0, 1, 2, 3}, {3, 1, 0, 2}, {4, 9}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, {7, 2, 5}, {1, 6}} {
+				states, tokens := make([]*GPUState, len(set)), make([]int, len(set))
+				for k, i := range set {
+					states[k], tokens[k] = batched[i], generate.Argmax(batched[i].Logits)
+					require.NoError(t, single[i].DecodeToken(ctx, tokens[k], true))
+				}
+				require.NoError(t, g.DecodeBatch(ctx, states, tokens, true))
+				for _, i := range set {
+					require.Equal(t, single[i].Pos, batched[i].Pos)
+					require.Equal(t, single[i].Logits, batched[i].Logits, "step %d, sequence %d", step, i)
+				}
+			}
+			// Without logits, then with: the cache was written all the same.
+			set := []int{0, 2, 4}
+			states, tokens := []*GPUState{batched[0], batched[2], batched[4]}, []int{5, 6, 7}
+			require.NoError(t, g.DecodeBatch(ctx, states, tokens, false))
+			for k, i := range set {
+				require.NoError(t, single[i].DecodeToken(ctx, tokens[k], false))
+			}
+			require.NoError(t, g.DecodeBatch(ctx, states, tokens, true))
+			for k, i := range set {
+				require.NoError(t, single[i].DecodeToken(ctx, tokens[k], true))
+				require.Equal(t, single[i].Logits, batched[i].Logits, "sequence %d after a step without logits", i)
+			}
+		})
+	}
+}
+
+// TestGPUDecodeBatchRejectsBadInput checks the arguments before anything
+// reaches a device.
+func TestGPUDecodeBatchRejectsBadInput(t *testing.T) {
+	m := quantizedModel(t, "int2")
+	g, other := &GPUModel{m: m}, &GPUModel{m: m}
+	state := func(g *GPUModel, pos int) *GPUState {
+		return &GPUState{g: g, ctxLen: 4, Pos: pos, acts: &gpuActs{}, Logits: make([]float32, m.Vocab)}
+	}
+	a, b := state(g, 0), state(g, 0)
+	ctx := context.Background()
+	for _, c := range []struct {
+		states []*GPUState
+		tokens []int
+		want   string
+	}{
+		{nil, nil, "batch of 0 states"},
+		{[]*GPUState{a, b}, []int{1}, "batch of 2 states and 1 tokens"},
+		{[]*GPUState{a, a}, []int{1, 2}, "batch state 1 appears twice"},
+		{[]*GPUState{a, state(other, 0)}, []int{1, 2}, "batch state 1 is nil, closed or another model's"},
+		{[]*GPUState{a, {g: g, ctxLen: 4}}, []int{1, 2}, "batch state 1 is nil, closed"},
+		{[]*GPUState{a, state(g, 4)}, []int{1, 2}, "batch state 1: context full"},
+		{[]*GPUState{a, b}, []int{1, m.Vocab}, "batch state 1: token"},
+	} {
+		require.ErrorContains(t, g.DecodeBatch(ctx, c.states, c.tokens, true), c.want)
+	}
+	require.Zero(t, a.Pos, "nothing ran")
+}

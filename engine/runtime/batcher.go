@@ -20,16 +20,21 @@ import (
 const gatherWindow = time.Millisecond
 
 // batcher runs the decode steps of concurrent requests together: each
-// generating sequence asks for its next token's logits, and one
-// decoder.DecodeBatch serves every sequence that asked, multiplying each
-// weight matrix once for all of them (continuous batching: requests join
-// and leave between steps). Measured on the int2 SmolLM2-135M-shaped model
+// generating sequence asks for its next token's logits, and one batched
+// decode (decoder.DecodeBatch on the CPU, GPUModel.DecodeBatch on a GPU)
+// serves every sequence that asked, multiplying each weight matrix once
+// for all of them (continuous batching: requests join and leave between
+// steps). Measured on the int2 SmolLM2-135M-shaped model
 // (docs/performance.md), four sequences decode at about 1.8× the
-// aggregate rate of four unbatched ones (one thread).
-type batcher struct {
-	pool   *kernels.Pool
+// aggregate rate of four unbatched ones (one CPU thread). S is the
+// decoder state type.
+type batcher[S comparable] struct {
+	// run decodes one token of each state, leaving their logits; check
+	// refuses what run would refuse for a whole batch, for one state.
+	run    func(ctx context.Context, states []S, tokens []int) error
+	check  func(s S, token int) error
 	window time.Duration // gatherWindow, longer in tests
-	steps  chan step
+	steps  chan step[S]
 	active atomic.Int32  // sequences between the end of their prefill and the end of their generation
 	ended  chan struct{} // a sequence stopped generating: fewer to wait for
 	stop   chan struct{}
@@ -40,14 +45,14 @@ type batcher struct {
 }
 
 // step is one sequence's request for its next logits.
-type step struct {
-	s     *decoder.State
+type step[S comparable] struct {
+	s     S
 	token int
 	reply chan error
 }
 
-func newBatcher(p *kernels.Pool) *batcher {
-	b := &batcher{pool: p, window: gatherWindow, steps: make(chan step),
+func newBatcher[S comparable](run func(ctx context.Context, states []S, tokens []int) error, check func(s S, token int) error) *batcher[S] {
+	b := &batcher[S]{run: run, check: check, window: gatherWindow, steps: make(chan step[S]),
 		ended: make(chan struct{}, 1), stop: make(chan struct{})}
 	b.done.Add(1)
 	go b.loop()
@@ -55,16 +60,16 @@ func newBatcher(p *kernels.Pool) *batcher {
 }
 
 // close stops the batcher once no sequence is waiting on it.
-func (b *batcher) close() {
+func (b *batcher[S]) close() {
 	close(b.stop)
 	b.done.Wait()
 }
 
 // begin and end bracket a sequence's generation, so that a step knows how
 // many sequences to wait for.
-func (b *batcher) begin() { b.active.Add(1) }
+func (b *batcher[S]) begin() { b.active.Add(1) }
 
-func (b *batcher) end() {
+func (b *batcher[S]) end() {
 	b.active.Add(-1)
 	select {
 	case b.ended <- struct{}{}:
@@ -77,33 +82,30 @@ func (b *batcher) end() {
 // ctx stops the request before it joins a batch; once in a batch, the
 // step (a few milliseconds) completes, as s cannot be released while the
 // batch uses it.
-func (b *batcher) next(ctx context.Context, s *decoder.State, token int) error {
+func (b *batcher[S]) next(ctx context.Context, s S, token int) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	// What DecodeBatch would refuse for the whole batch is refused here
-	// for this sequence alone.
-	switch {
-	case s.Pos >= s.Capacity():
-		return fmt.Errorf("decoder: context full: %d positions cached, capacity %d", s.Pos, s.Capacity())
-	case token < 0 || token >= len(s.Logits):
-		return fmt.Errorf("decoder: token %d out of range [0, %d)", token, len(s.Logits))
+	// What the batched decode would refuse for the whole batch is refused
+	// here for this sequence alone.
+	if err := b.check(s, token); err != nil {
+		return err
 	}
 	reply := make(chan error, 1)
 	select {
-	case b.steps <- step{s: s, token: token, reply: reply}:
+	case b.steps <- step[S]{s: s, token: token, reply: reply}:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 	return <-reply
 }
 
-func (b *batcher) loop() {
+func (b *batcher[S]) loop() {
 	defer b.done.Done()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
-	var batch []step
-	var states []*decoder.State
+	var batch []step[S]
+	var states []S
 	var tokens []int
 	for {
 		select {
@@ -130,11 +132,41 @@ func (b *batcher) loop() {
 		}
 		// next checked each sequence's own arguments, so an error here
 		// is one the whole batch shares.
-		err := decoder.DecodeBatch(context.Background(), b.pool, states, tokens, true)
+		err := b.run(context.Background(), states, tokens)
 		b.batches.Add(1)
 		b.served.Add(int64(len(batch)))
 		for _, st := range batch {
 			st.reply <- err
 		}
 	}
+}
+
+// checkNext returns the error a decode step of a state at pos of capacity
+// positions with vocab logits would give token.
+func checkNext(pos, capacity, vocab, token int) error {
+	switch {
+	case pos >= capacity:
+		return fmt.Errorf("decoder: context full: %d positions cached, capacity %d", pos, capacity)
+	case token < 0 || token >= vocab:
+		return fmt.Errorf("decoder: token %d out of range [0, %d)", token, vocab)
+	}
+	return nil
+}
+
+// cpuBatcher batches the CPU decoder's steps on the pool's threads.
+func cpuBatcher(p *kernels.Pool) *batcher[*decoder.State] {
+	return newBatcher(func(ctx context.Context, states []*decoder.State, tokens []int) error {
+		return decoder.DecodeBatch(ctx, p, states, tokens, true)
+	}, func(s *decoder.State, token int) error {
+		return checkNext(s.Pos, s.Capacity(), len(s.Logits), token)
+	})
+}
+
+// gpuBatcher batches the GPU decoder's steps.
+func gpuBatcher(g *decoder.GPUModel) *batcher[*decoder.GPUState] {
+	return newBatcher(func(ctx context.Context, states []*decoder.GPUState, tokens []int) error {
+		return g.DecodeBatch(ctx, states, tokens, true)
+	}, func(s *decoder.GPUState, token int) error {
+		return checkNext(s.Pos, s.Capacity(), len(s.Logits), token)
+	})
 }

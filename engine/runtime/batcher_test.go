@@ -16,7 +16,7 @@ import (
 // three, and each gets the logits DecodeToken gives it alone.
 func TestBatcherServesConcurrentStepsInOneBatch(t *testing.T) {
 	r := openText(t, Options{Threads: 1, Sequences: 3, Context: 64})
-	b := newBatcher(r.pool)
+	b := cpuBatcher(r.pool)
 	defer b.close()
 	b.window = time.Minute // wait for every active sequence
 	ctx := context.Background()
@@ -107,9 +107,10 @@ func TestBatchedRequestsMatchUnbatched(t *testing.T) {
 	require.Nil(t, unbatched.batch)
 	batched := openText(t, Options{Threads: 1, Sequences: 4, Context: 128})
 	require.NotNil(t, batched.batch)
-	batched.batch.window = time.Minute // every generating request joins every step
+	bb := batched.batch.(*batcher[*decoder.State])
+	bb.window = time.Minute // every generating request joins every step
 	require.Equal(t, run(unbatched), run(batched))
-	served, batches := batched.batch.served.Load(), batched.batch.batches.Load()
+	served, batches := bb.served.Load(), bb.batches.Load()
 	t.Logf("%d decode steps in %d batches", served, batches)
 	require.Greater(t, served, batches, "some steps ran together")
 }

@@ -8,8 +8,10 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mobile-mm-llm/mobile-mm-llm/engine/cuda"
+	"github.com/mobile-mm-llm/mobile-mm-llm/engine/decoder"
 	"github.com/mobile-mm-llm/mobile-mm-llm/engine/gguf"
 	"github.com/mobile-mm-llm/mobile-mm-llm/engine/quantize"
 	"github.com/stretchr/testify/require"
@@ -18,7 +20,7 @@ import (
 // TestGPURuntimeMatchesCPU serves the same chat requests from a runtime
 // whose decoder runs on the GPU and from one on the CPU, the tiny model
 // quantized with the int8 recipe: the greedy answers are equal, one at a
-// time and four at once. It needs an NVIDIA GPU and skips without one
+// time and four at once (their decode steps batched on the GPU). It needs an NVIDIA GPU and skips without one
 // (scripts/gpu-check.sh sets MMLLM_CUDA_REQUIRE=1, which fails instead).
 func TestGPURuntimeMatchesCPU(t *testing.T) {
 	d, err := cuda.Open()
@@ -52,6 +54,9 @@ func TestGPURuntimeMatchesCPU(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, gpu.Close()) })
 	require.Equal(t, "cuda", gpu.Device(), "the decoder runs on the GPU (log: %v)", logged)
+	gb, ok := gpu.batch.(*batcher[*decoder.GPUState])
+	require.True(t, ok, "the GPU runtime batches its sequences' decode steps")
+	gb.window = time.Minute // a step waits for every generating request
 	cpu, err := Open(f, nil, Options{Threads: 1, Sequences: 1, Context: 128})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, cpu.Close()) })
@@ -79,5 +84,6 @@ func TestGPURuntimeMatchesCPU(t *testing.T) {
 	}
 	wg.Wait()
 	require.Equal(t, want, got, "four requests at once on the GPU")
-	t.Logf("GPU runtime on %s: %d requests equal to the CPU's", d.Name, len(reqs))
+	t.Logf("GPU runtime on %s: %d requests equal to the CPU's; %d decode steps in %d batches",
+		d.Name, len(reqs), gb.served.Load(), gb.batches.Load())
 }

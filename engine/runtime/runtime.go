@@ -85,6 +85,14 @@ type Result struct {
 // prompt longer than the context); callers answer them as client errors.
 var ErrBadRequest = errors.New("bad request")
 
+// generations is what Generate and Close need of a batcher, whatever its
+// decoder state type.
+type generations interface {
+	begin()
+	end()
+	close()
+}
+
 // Runtime is a loaded model ready to serve.
 type Runtime struct {
 	model  *decoder.Model
@@ -92,7 +100,7 @@ type Runtime struct {
 	images *imagePath // nil for a text-only model
 	pool   *kernels.Pool
 	gpu    *decoder.GPUModel // nil on the CPU
-	batch  *batcher          // nil: each request decodes on its own
+	batch  generations       // a batcher; nil: each request decodes on its own
 	states chan sequence
 	all    []sequence
 	eou    int32 // <end_of_utterance>, or -1
@@ -130,7 +138,7 @@ func Open(text, mmproj *gguf.File, opt Options) (*Runtime, error) {
 	r.pool = kernels.NewPool(opt.Threads, nil)
 	r.states = make(chan sequence, n)
 	if opt.Device != nil {
-		if err := r.openGPU(opt.Device, ctxLen, n); err != nil {
+		if err := r.openGPU(opt.Device, ctxLen, n, !opt.Unbatched); err != nil {
 			logf := opt.Logf
 			if logf == nil {
 				logf = log.Printf
@@ -138,8 +146,10 @@ func Open(text, mmproj *gguf.File, opt Options) (*Runtime, error) {
 			logf("runtime: running the decoder on the CPU kernels: %s cannot run this model: %v", opt.Device.Name, err)
 		}
 	}
+	var cpuBatch *batcher[*decoder.State]
 	if r.gpu == nil && n > 1 && !opt.Unbatched {
-		r.batch = newBatcher(r.pool)
+		cpuBatch = cpuBatcher(r.pool)
+		r.batch = cpuBatch
 	}
 	for len(r.all) < n {
 		s, err := m.NewState(ctxLen)
@@ -147,7 +157,7 @@ func Open(text, mmproj *gguf.File, opt Options) (*Runtime, error) {
 			r.Close()
 			return nil, fmt.Errorf("runtime: %w", err)
 		}
-		r.all = append(r.all, cpuSequence{s: s, p: r.pool, b: r.batch})
+		r.all = append(r.all, cpuSequence{s: s, p: r.pool, b: cpuBatch})
 	}
 	for _, s := range r.all {
 		r.states <- s
@@ -155,25 +165,36 @@ func Open(text, mmproj *gguf.File, opt Options) (*Runtime, error) {
 	return r, nil
 }
 
-// openGPU uploads the decoder to d with n sequences of ctxLen positions;
-// on an error it frees what it took.
-func (r *Runtime) openGPU(d *cuda.Device, ctxLen, n int) error {
+// openGPU uploads the decoder to d with n sequences of ctxLen positions,
+// whose decode steps are batched when batched is set and n > 1; on an
+// error it frees what it took.
+func (r *Runtime) openGPU(d *cuda.Device, ctxLen, n int, batched bool) error {
 	g, err := r.model.Upload(d)
 	if err != nil {
 		return err
+	}
+	var b *batcher[*decoder.GPUState]
+	if batched && n > 1 {
+		b = gpuBatcher(g)
 	}
 	var seqs []sequence
 	for range n {
 		s, err := g.NewState(ctxLen)
 		if err != nil {
+			if b != nil {
+				b.close()
+			}
 			for _, s := range seqs {
 				err = errors.Join(err, s.close())
 			}
 			return errors.Join(err, g.Close())
 		}
-		seqs = append(seqs, gpuSequence{s: s})
+		seqs = append(seqs, gpuSequence{s: s, b: b})
 	}
 	r.gpu, r.all = g, seqs
+	if b != nil {
+		r.batch = b
+	}
 	return nil
 }
 

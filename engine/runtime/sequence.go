@@ -31,7 +31,7 @@ type sequence interface {
 type cpuSequence struct {
 	s *decoder.State
 	p *kernels.Pool
-	b *batcher
+	b *batcher[*decoder.State]
 }
 
 func (c cpuSequence) prefill(ctx context.Context, in []decoder.Input) error {
@@ -57,15 +57,25 @@ func (c cpuSequence) capacity() int     { return c.s.Capacity() }
 func (c cpuSequence) reset()            { c.s.Reset() }
 func (c cpuSequence) close() error      { return nil }
 
-// gpuSequence runs on a CUDA device.
-type gpuSequence struct{ s *decoder.GPUState }
+// gpuSequence runs on a CUDA device; its decode steps go through the
+// batcher when there is one.
+type gpuSequence struct {
+	s *decoder.GPUState
+	b *batcher[*decoder.GPUState]
+}
 
 func (g gpuSequence) prefill(ctx context.Context, in []decoder.Input) error {
 	return g.s.Prefill(ctx, in)
 }
 
 func (g gpuSequence) Next(ctx context.Context, token int) ([]float32, error) {
-	if err := g.s.DecodeToken(ctx, token, true); err != nil {
+	var err error
+	if g.b != nil {
+		err = g.b.next(ctx, g.s, token)
+	} else {
+		err = g.s.DecodeToken(ctx, token, true)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return g.s.Logits, nil
