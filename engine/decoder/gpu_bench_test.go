@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/mobile-mm-llm/mobile-mm-llm/engine/cuda/cudatest"
 	"github.com/mobile-mm-llm/mobile-mm-llm/engine/generate"
 	"github.com/stretchr/testify/require"
 )
@@ -17,7 +18,7 @@ import (
 // and skips without.
 func BenchmarkGPUDecodeTG64(b *testing.B) {
 	const gen = 64
-	d := gpuTestDevice(b)
+	d := cudatest.Device(b)
 	for _, recipe := range []string{"int2", "int4", "int8"} {
 		for _, direct := range []bool{false, true} {
 			mode := "graph"
@@ -55,7 +56,7 @@ func BenchmarkGPUDecodeTG64(b *testing.B) {
 // int2 recipe: aggregate tokens/s.
 func BenchmarkGPUDecodeBatch(b *testing.B) {
 	const gen = 32
-	d := gpuTestDevice(b)
+	d := cudatest.Device(b)
 	g, err := benchModel(b, "int2").Upload(d)
 	require.NoError(b, err)
 	defer func() { require.NoError(b, g.Close()) }()

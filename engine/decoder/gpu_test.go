@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"os"
 	"testing"
 
 	"github.com/mobile-mm-llm/mobile-mm-llm/engine/cuda"
+	"github.com/mobile-mm-llm/mobile-mm-llm/engine/cuda/cudatest"
 	"github.com/mobile-mm-llm/mobile-mm-llm/engine/generate"
 	"github.com/mobile-mm-llm/mobile-mm-llm/engine/kernels"
 	"github.com/mobile-mm-llm/mobile-mm-llm/engine/quantize"
@@ -32,27 +32,6 @@ func TestUploadRefusesUnsupportedWeights(t *testing.T) {
 	require.ErrorContains(t, err, "without layers")
 }
 
-// gpuTestDevice opens the first CUDA device with its kernels compiled, or
-// skips saying why (fails instead under MMLLM_CUDA_REQUIRE=1, as
-// scripts/gpu-check.sh runs it).
-func gpuTestDevice(t testing.TB) *cuda.Device {
-	t.Helper()
-	d, err := cuda.Open()
-	if err == nil {
-		if err = d.Prepare(); err != nil {
-			_ = d.Close()
-		}
-	}
-	if err != nil {
-		if os.Getenv("MMLLM_CUDA_REQUIRE") == "1" {
-			t.Fatalf("MMLLM_CUDA_REQUIRE=1 but there is no usable CUDA device: %v", err)
-		}
-		t.Skipf("no CUDA device, the GPU decoder cannot run here: %v", err)
-	}
-	t.Cleanup(func() { require.NoError(t, d.Close()) })
-	return d
-}
-
 // TestGPUDecoderMatchesCPU runs a prompt of tokens and embeddings, then
 // greedy decoding, on the device and on the CPU with the generic kernels,
 // for the tiny model under each recipe and a two-layer model of the
@@ -60,7 +39,7 @@ func gpuTestDevice(t testing.TB) *cuda.Device {
 // prefillTolerance of the largest logit (the device sums products and
 // quantizes activations in its own order), and the greedy tokens agree.
 func TestGPUDecoderMatchesCPU(t *testing.T) {
-	d := gpuTestDevice(t)
+	d := cudatest.Device(t)
 	wide := smolLM2
 	wide.Layers, wide.Vocab, wide.Context = 2, 1024, 256
 	int2, err := quantize.RecipeByName("int2")
@@ -128,7 +107,7 @@ func TestGPUDecoderMatchesCPU(t *testing.T) {
 // TestGPUStateRejectsBadInput checks the device state's argument errors,
 // which leave the sequence unchanged.
 func TestGPUStateRejectsBadInput(t *testing.T) {
-	d := gpuTestDevice(t)
+	d := cudatest.Device(t)
 	m := quantizedModel(t, "int2")
 	g, err := m.Upload(d)
 	require.NoError(t, err)
@@ -157,7 +136,7 @@ func TestGPUStateRejectsBadInput(t *testing.T) {
 // (in changing compositions and orders, more than one pass's worth too)
 // and the same sequences one at a time: the logits are equal bit for bit.
 func TestGPUDecodeBatchMatchesDecodeToken(t *testing.T) {
-	d := gpuTestDevice(t)
+	d := cudatest.Device(t)
 	ctx := context.Background()
 	for _, recipe := range []string{"int2", "int8"} {
 		t.Run(recipe, func(t *testing.T) {

@@ -4,13 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/mobile-mm-llm/mobile-mm-llm/engine/cuda"
+	"github.com/mobile-mm-llm/mobile-mm-llm/engine/cuda/cudatest"
 	"github.com/mobile-mm-llm/mobile-mm-llm/engine/decoder"
 	"github.com/mobile-mm-llm/mobile-mm-llm/engine/gguf"
 	"github.com/mobile-mm-llm/mobile-mm-llm/engine/quantize"
@@ -21,21 +20,9 @@ import (
 // whose decoder runs on the GPU and from one on the CPU, the tiny model
 // quantized with the int8 recipe: the greedy answers are equal, one at a
 // time and four at once (their decode steps batched on the GPU). It needs an NVIDIA GPU and skips without one
-// (scripts/gpu-check.sh sets MMLLM_CUDA_REQUIRE=1, which fails instead).
+// (fails instead under cudatest.EnvRequire=1, as scripts/gpu-check.sh runs it).
 func TestGPURuntimeMatchesCPU(t *testing.T) {
-	d, err := cuda.Open()
-	if err == nil {
-		if err = d.Prepare(); err != nil {
-			_ = d.Close()
-		}
-	}
-	if err != nil {
-		if os.Getenv("MMLLM_CUDA_REQUIRE") == "1" {
-			t.Fatalf("MMLLM_CUDA_REQUIRE=1 but there is no usable CUDA device: %v", err)
-		}
-		t.Skipf("no CUDA device, the runtime cannot run on a GPU here: %v", err)
-	}
-	t.Cleanup(func() { require.NoError(t, d.Close()) })
+	d := cudatest.Device(t)
 
 	src, err := gguf.Open(filepath.Join(testdata, "tiny-llama-gpt2vocab-f32.gguf"))
 	require.NoError(t, err)
