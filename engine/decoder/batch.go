@@ -2,6 +2,7 @@ package decoder
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/mobile-mm-llm/mobile-mm-llm/engine/kernels"
@@ -51,19 +52,38 @@ func DecodeBatch(ctx context.Context, p *kernels.Pool, states []*State, tokens [
 
 // checkBatch validates DecodeBatch's arguments.
 func checkBatch(states []*State, tokens []int) error {
+	if len(states) == 0 {
+		return checkSteps(states, tokens, 0, nil, nil)
+	}
+	m := states[0].m // a nil first state is reported before m is used
+	return checkSteps(states, tokens, m.Vocab, func(s *State) error {
+		switch {
+		case s == nil:
+			return errors.New("is nil")
+		case s.m != m:
+			return errors.New("belongs to another model")
+		}
+		return nil
+	}, func(s *State) (int, int) { return s.Pos, s.Capacity() })
+}
+
+// checkSteps validates one decode step of each of states before anything
+// runs: as many tokens as states, every state usable (unusable says why
+// one is not), with room for one more position and a token below vocab,
+// and no state twice.
+func checkSteps[S comparable](states []S, tokens []int, vocab int, unusable func(S) error, room func(S) (pos, capacity int)) error {
 	if len(states) == 0 || len(states) != len(tokens) {
 		return fmt.Errorf("decoder: batch of %d states and %d tokens", len(states), len(tokens))
 	}
 	for i, s := range states {
-		switch {
-		case s == nil:
-			return fmt.Errorf("decoder: batch state %d is nil", i)
-		case s.m != states[0].m:
-			return fmt.Errorf("decoder: batch state %d belongs to another model", i)
-		case s.Pos+1 > s.Capacity():
-			return fmt.Errorf("decoder: batch state %d: context full: %d positions cached, capacity %d", i, s.Pos, s.Capacity())
-		case tokens[i] < 0 || tokens[i] >= s.m.Vocab:
-			return fmt.Errorf("decoder: batch state %d: token %d out of range [0, %d)", i, tokens[i], s.m.Vocab)
+		if err := unusable(s); err != nil {
+			return fmt.Errorf("decoder: batch state %d %w", i, err)
+		}
+		switch pos, capacity := room(s); {
+		case pos+1 > capacity:
+			return fmt.Errorf("decoder: batch state %d: context full: %d positions cached, capacity %d", i, pos, capacity)
+		case tokens[i] < 0 || tokens[i] >= vocab:
+			return fmt.Errorf("decoder: batch state %d: token %d out of range [0, %d)", i, tokens[i], vocab)
 		}
 		for j := range i {
 			if states[j] == s {

@@ -48,23 +48,14 @@ func (g *GPUModel) newID() int {
 // unchanged. The kernels of each set of sequences decoded together are
 // built once and replayed as a CUDA graph.
 func (g *GPUModel) DecodeBatch(ctx context.Context, states []*GPUState, tokens []int, logits bool) error {
-	if len(states) == 0 || len(states) != len(tokens) {
-		return fmt.Errorf("decoder: batch of %d states and %d tokens", len(states), len(tokens))
-	}
-	seen := make(map[*GPUState]bool, len(states))
-	for i, s := range states {
-		switch {
-		case s == nil || s.g != g || s.acts == nil:
-			return fmt.Errorf("decoder: batch state %d is nil, closed or another model's", i)
-		case seen[s]:
-			return fmt.Errorf("decoder: batch state %d appears twice", i)
-		case s.Pos >= s.ctxLen:
-			return fmt.Errorf("decoder: batch state %d: context full: %d positions cached, capacity %d", i, s.Pos, s.ctxLen)
+	err := checkSteps(states, tokens, g.m.Vocab, func(s *GPUState) error {
+		if s == nil || s.g != g || s.acts == nil {
+			return errors.New("is nil, closed or another model's")
 		}
-		seen[s] = true
-		if err := checkInput(g.m, Input{Token: tokens[i]}); err != nil {
-			return fmt.Errorf("decoder: batch state %d: %w", i, err)
-		}
+		return nil
+	}, func(s *GPUState) (int, int) { return s.Pos, s.ctxLen })
+	if err != nil {
+		return err
 	}
 	if len(states) == 1 {
 		return states[0].DecodeToken(ctx, tokens[0], logits)

@@ -202,7 +202,7 @@ func TestGPUDecodeBatchRejectsBadInput(t *testing.T) {
 	}{
 		{nil, nil, "batch of 0 states"},
 		{[]*GPUState{a, b}, []int{1}, "batch of 2 states and 1 tokens"},
-		{[]*GPUState{a, a}, []int{1, 2}, "batch state 1 appears twice"},
+		{[]*GPUState{a, a}, []int{1, 2}, "batch states 0 and 1 are the same state"},
 		{[]*GPUState{a, state(other, 0)}, []int{1, 2}, "batch state 1 is nil, closed or another model's"},
 		{[]*GPUState{a, {g: g, ctxLen: 4}}, []int{1, 2}, "batch state 1 is nil, closed"},
 		{[]*GPUState{a, state(g, 4)}, []int{1, 2}, "batch state 1: context full"},
