@@ -23,28 +23,23 @@ cd "$(dirname "$0")/.."
 
 GO=${GO:-go}
 BENCHTIME=${BENCHTIME:-50x}
-bin=${GPU_CHECK_BIN:-}
-dbin=${GPU_CHECK_DECODER_BIN:-}
-rbin=${GPU_CHECK_RUNTIME_BIN:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-if [[ -z $bin ]]; then
-	bin=$tmp/cuda.test
-	echo "gpu-check: building the engine/cuda test binary"
-	CGO_ENABLED=0 "$GO" test -c -o "$bin" ./engine/cuda/
-fi
-if [[ -z $dbin ]]; then
-	dbin=$tmp/decoder.test
-	echo "gpu-check: building the engine/decoder test binary"
-	CGO_ENABLED=0 "$GO" test -c -o "$dbin" ./engine/decoder/
-fi
-if [[ -z $rbin ]]; then
-	rbin=$tmp/runtime.test
-	echo "gpu-check: building the engine/runtime test binary"
-	CGO_ENABLED=0 "$GO" test -c -o "$rbin" ./engine/runtime/
-fi
-dbin=$(realpath "$dbin")
-rbin=$(realpath "$rbin")
+
+# test_binary PKG GIVEN: the absolute path of PKG's test binary, GIVEN when
+# set, else built here.
+test_binary() {
+	local pkg=$1 given=$2
+	if [[ -z $given ]]; then
+		given=$tmp/$pkg.test
+		echo "gpu-check: building the engine/$pkg test binary" >&2
+		CGO_ENABLED=0 "$GO" test -c -o "$given" "./engine/$pkg/"
+	fi
+	realpath "$given"
+}
+bin=$(test_binary cuda "${GPU_CHECK_BIN:-}")
+dbin=$(test_binary decoder "${GPU_CHECK_DECODER_BIN:-}")
+rbin=$(test_binary runtime "${GPU_CHECK_RUNTIME_BIN:-}")
 
 # The GPU tests skip without a device; with MMLLM_CUDA_REQUIRE=1 they fail
 # instead, so nothing here can pass by skipping.
@@ -56,38 +51,30 @@ if ! "$bin" -test.run '^TestGPUDevice$' -test.v -test.timeout 60s; then
 	exit 2
 fi
 
+# run_tests DIR BIN PATTERN TIMEOUT WHAT: runs BIN's tests matching
+# PATTERN in DIR (where their test data is), quietly; exits 1 saying WHAT
+# failed.
+run_tests() {
+	local dir=$1 bin=$2 pattern=$3 timeout=$4 what=$5 status
+	set +e
+	(cd "$dir" && "$bin" -test.run "$pattern" -test.v -test.timeout "$timeout") 2>&1 | grep -Ev '^=== (RUN|PAUSE|CONT)'
+	status=${PIPESTATUS[0]}
+	set -e
+	if [[ $status -ne 0 ]]; then
+		echo "gpu-check: FAILED: $what (exit $status)" >&2
+		exit 1
+	fi
+}
+
 echo "gpu-check: correctness against the CPU reference (kernels compiled with NVRTC on first use)"
-set +e
-"$bin" -test.run '^Test(GPU|NVRTC)' -test.v -test.timeout 180s 2>&1 | grep -Ev '^=== (RUN|PAUSE|CONT)'
-status=${PIPESTATUS[0]}
-set -e
-if [[ $status -ne 0 ]]; then
-	echo "gpu-check: FAILED: CUDA results differ from the CPU reference or a kernel failed (exit $status)" >&2
-	exit 1
-fi
-
+run_tests engine/cuda "$bin" '^Test(GPU|NVRTC)' 180s "CUDA results differ from the CPU reference or a kernel failed"
 echo "gpu-check: the decoder on the GPU against the CPU decoder (tiny and SmolLM2-width models)"
-set +e
-(cd engine/decoder && "$dbin" -test.run '^TestGPU' -test.v -test.timeout 180s) 2>&1 | grep -Ev '^=== (RUN|PAUSE|CONT)'
-status=${PIPESTATUS[0]}
-set -e
-if [[ $status -ne 0 ]]; then
-	echo "gpu-check: FAILED: the GPU decoder differs from the CPU decoder (exit $status)" >&2
-	exit 1
-fi
-
+run_tests engine/decoder "$dbin" '^TestGPU' 180s "the GPU decoder differs from the CPU decoder"
 echo "gpu-check: the runtime serving chat requests with the decoder on the GPU, against the CPU's answers"
-set +e
-(cd engine/runtime && "$rbin" -test.run '^TestGPU' -test.v -test.timeout 120s) 2>&1 | grep -Ev '^=== (RUN|PAUSE|CONT)'
-status=${PIPESTATUS[0]}
-set -e
-if [[ $status -ne 0 ]]; then
-	echo "gpu-check: FAILED: the GPU runtime's answers differ from the CPU's (exit $status)" >&2
-	exit 1
-fi
+run_tests engine/runtime "$rbin" '^TestGPU' 120s "the GPU runtime's answers differ from the CPU's"
 
 echo "gpu-check: bandwidth benchmark (gpu-µs/op and GB/s of weight bytes; peak-frac = fraction of DRAM peak)"
-if ! "$bin" -test.run '^$' -test.bench '^BenchmarkGPU' -test.benchtime "$BENCHTIME" -test.timeout 120s; then
+if ! (cd engine/cuda && "$bin" -test.run '^$' -test.bench '^BenchmarkGPU' -test.benchtime "$BENCHTIME" -test.timeout 120s); then
 	echo "gpu-check: FAILED: the benchmark did not complete" >&2
 	exit 1
 fi
