@@ -81,11 +81,6 @@ func (b *Batch) StoreKV(kCache, vCache, kNew, vNew *Buffer, n int, p *Position) 
 	b.add(b.d.storeKVLaunch(kCache, vCache, kNew, vNew, n, p))
 }
 
-// Attention adds Device.Attention's decode step.
-func (b *Batch) Attention(out, q, k, v *Buffer, s AttentionShape) {
-	b.add(b.d.attentionLaunch(out, q, k, v, s))
-}
-
 // RMSNormQ8 adds Device.RMSNormQ8's fused residual add, norm and
 // quantization.
 func (b *Batch) RMSNormQ8(dst, x, res, w *Buffer, rows int, eps float32, q *Q8Buffer) {
@@ -96,9 +91,6 @@ func (b *Batch) RMSNormQ8(dst, x, res, w *Buffer, rows int, eps float32, q *Q8Bu
 func (b *Batch) SwiGLUQ8(dst, gate, up *Buffer, vectors int, q *Q8Buffer) {
 	b.add(b.d.swigluQ8Launch(dst, gate, up, vectors, q))
 }
-
-// SwiGLU adds Device.SwiGLU's activation.
-func (b *Batch) SwiGLU(dst, gate, up *Buffer, n int) { b.add(b.d.swigluLaunch(dst, gate, up, n)) }
 
 // Add adds Device.Add's sum.
 func (b *Batch) Add(dst, x, y *Buffer, n int) { b.add(b.d.addLaunch(dst, x, y, n)) }
